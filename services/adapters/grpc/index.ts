@@ -1,0 +1,7 @@
+export {
+  loadWalService,
+  maxGrpcMessageBytes,
+  type WriteToLogRequestWire,
+  type WriteToLogResponseWire,
+  walProtoPath,
+} from "./proto.ts";

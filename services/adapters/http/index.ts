@@ -1,0 +1,1 @@
+export { parseRetryAfter, WebhookTarget, type WebhookTargetOptions } from "./webhook-target.ts";

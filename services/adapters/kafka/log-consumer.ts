@@ -1,0 +1,122 @@
+import type { Consumer, EachBatchPayload, Kafka } from "kafkajs";
+import { OffsetTracker } from "../../core/index.ts";
+import type { Logger } from "../../observability/index.ts";
+
+/** A record as the processor sees it, free of kafkajs types. */
+export interface FetchedRecord {
+  topic: string;
+  partition: number;
+  offset: string;
+  key: string;
+  value: Buffer;
+  headers: Record<string, string>;
+}
+
+export interface PartitionWork {
+  /** Aborted when the partition is revoked or the consumer stops: start nothing new. */
+  signal: AbortSignal;
+  /** Marks a record done; the committed position only moves over contiguous done records. */
+  complete(offset: string): void;
+}
+
+export type BatchHandler = (records: FetchedRecord[], work: PartitionWork) => Promise<void>;
+
+export interface LogConsumerOptions {
+  groupId: string;
+  topic: string;
+  /** Partitions handled at once by this consumer. @default 4 */
+  partitionsConsumedConcurrently?: number;
+  /** How often progress is committed and liveness checked while a batch runs. @default 1000 */
+  commitIntervalMs?: number;
+}
+
+function headersOf(raw: EachBatchPayload["batch"]["messages"][number]["headers"]): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(raw ?? {})) {
+    const first = Array.isArray(value) ? value[0] : value;
+    if (first !== undefined) headers[name] = first.toString();
+  }
+  return headers;
+}
+
+/**
+ * Consumes one topic in a consumer group and hands each fetched batch to the
+ * handler. Commits are driven by completion, never by fetch: the committed
+ * offset is one past the highest record below which every fetched record is
+ * done, so a crash or rebalance redelivers unfinished records and skips none.
+ */
+export class KafkaLogConsumer {
+  private readonly consumer: Consumer;
+  private readonly stopping = new AbortController();
+
+  constructor(
+    kafka: Kafka,
+    private readonly options: LogConsumerOptions,
+    private readonly logger: Logger,
+  ) {
+    this.consumer = kafka.consumer({
+      groupId: options.groupId,
+      sessionTimeout: 30_000,
+      heartbeatInterval: 3_000,
+      allowAutoTopicCreation: false,
+    });
+  }
+
+  async start(handler: BatchHandler): Promise<void> {
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topic: this.options.topic, fromBeginning: true });
+    await this.consumer.run({
+      autoCommit: true,
+      autoCommitInterval: this.options.commitIntervalMs ?? 1_000,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 4,
+      eachBatch: (payload) => this.runBatch(payload, handler),
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.stopping.abort();
+    await this.consumer.disconnect();
+  }
+
+  private async runBatch(payload: EachBatchPayload, handler: BatchHandler): Promise<void> {
+    const { batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale } = payload;
+    if (batch.messages.length === 0) return;
+
+    const tracker = new OffsetTracker();
+    for (const message of batch.messages) tracker.track(message.offset);
+    const revoked = new AbortController();
+    const signal = AbortSignal.any([revoked.signal, this.stopping.signal]);
+
+    const watchdog = setInterval(() => {
+      if (!isRunning() || isStale()) revoked.abort();
+      heartbeat()
+        .then(() => commitOffsetsIfNecessary())
+        .catch((error: unknown) => {
+          this.logger.warn({ err: error, partition: batch.partition }, "heartbeat or commit failed; a rebalance may follow");
+        });
+    }, this.options.commitIntervalMs ?? 1_000);
+
+    const records: FetchedRecord[] = batch.messages.map((message) => ({
+      topic: batch.topic,
+      partition: batch.partition,
+      offset: message.offset,
+      key: message.key?.toString() ?? "",
+      value: message.value ?? Buffer.alloc(0),
+      headers: headersOf(message.headers),
+    }));
+
+    try {
+      await handler(records, {
+        signal,
+        complete: (offset) => {
+          const watermark = tracker.complete(offset);
+          if (watermark !== undefined) resolveOffset(watermark);
+        },
+      });
+      await commitOffsetsIfNecessary();
+    } finally {
+      clearInterval(watchdog);
+    }
+  }
+}

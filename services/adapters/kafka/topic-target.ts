@@ -1,0 +1,43 @@
+import type { Producer } from "kafkajs";
+import { type Delivery, type Target, TargetError, walHeaders } from "../../core/index.ts";
+
+/**
+ * Delivers entries as records of another Kafka topic. The record key is the
+ * entry's resource (or key) and its headers carry the entry id and version:
+ * the topic is at-least-once, and its consumers drop an id+version they have
+ * already seen. A DELETE becomes a tombstone (null value) so compacted
+ * topics forget the key.
+ */
+export class KafkaTopicTarget implements Target {
+  readonly kind = "kafka-topic";
+
+  constructor(
+    private readonly producer: Producer,
+    private readonly topic: string,
+  ) {}
+
+  async apply({ entry, version, traceHeaders }: Delivery): Promise<void> {
+    try {
+      await this.producer.send({
+        topic: this.topic,
+        acks: -1,
+        messages: [
+          {
+            key: entry.target.resource ?? entry.key,
+            value: entry.target.operation === "DELETE" ? null : entry.payload,
+            headers: { ...traceHeaders, [walHeaders.entryId]: entry.id, "wal-version": version.toString() },
+          },
+        ],
+      });
+    } catch (cause) {
+      const retriable = (cause as { retriable?: boolean }).retriable !== false;
+      throw new TargetError(
+        retriable ? "transient" : "permanent",
+        `Kafka topic '${this.topic}' refused the entry: ${cause instanceof Error ? cause.message : String(cause)}`,
+        { cause },
+      );
+    }
+  }
+
+  async close(): Promise<void> {}
+}

@@ -1,0 +1,1 @@
+export { MemcachedTarget, type MemcachedTargetOptions } from "./memcached-target.ts";

@@ -1,0 +1,1 @@
+export { benchWrite, type WriteBenchOptions } from "./write-bench.ts";

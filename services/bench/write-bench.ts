@@ -1,0 +1,110 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import type { Kafka } from "kafkajs";
+import { createIdempotentProducer } from "../adapters/kafka/index.ts";
+import { WalClient } from "../client/index.ts";
+import { topicNames } from "../core/index.ts";
+import { formatTable, type LoadResult, percentile, runLoad } from "./stats.ts";
+
+export interface WriteBenchOptions {
+  kafka: Kafka;
+  kafkaBrokers: string[];
+  concurrencies: number[];
+  writesPerLevel: number;
+  payloadBytes: number;
+  partitions: number;
+}
+
+const walBin = fileURLToPath(new URL("../../bin/wal.js", import.meta.url));
+
+/** Starts `wal gateway` as a child process on free ports and resolves its gRPC address once it serves. */
+async function spawnGateway(namespacesFile: string, brokers: string[]): Promise<{ child: ChildProcess; address: string }> {
+  const child = spawn(process.execPath, [walBin, "gateway", "--grpc-port", "0", "--http-port", "0"], {
+    env: { ...process.env, WAL_NAMESPACES_FILE: namespacesFile, WAL_KAFKA_BROKERS: brokers.join(","), WAL_LOG_LEVEL: "info" },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
+  for await (const line of lines) {
+    const record = JSON.parse(line) as { msg?: string; grpc?: string };
+    if (record.msg === "gateway serving" && record.grpc !== undefined) return { child, address: record.grpc };
+    if (record.msg?.startsWith("cannot start")) throw new Error(`gateway did not start: ${record.msg}`);
+  }
+  throw new Error("gateway exited before serving");
+}
+
+function row(system: string, concurrency: number, result: LoadResult): string[] {
+  const ok = result.count - result.failures;
+  return [
+    system,
+    String(concurrency),
+    String(ok),
+    String(result.failures),
+    (ok / result.seconds).toFixed(0),
+    percentile(result.latenciesMs, 50).toFixed(2),
+    percentile(result.latenciesMs, 99).toFixed(2),
+  ];
+}
+
+/**
+ * WriteToLog over gRPC against a raw kafkajs producer with the same settings
+ * (idempotent, acks=all) on the same broker, at each concurrency level, in
+ * one run. Each side writes to its own fresh topic with the same partitions.
+ */
+export async function benchWrite(options: WriteBenchOptions, progress: (line: string) => void): Promise<string> {
+  const namespace = `bench-${Date.now().toString(36)}`;
+  const rawTopic = `wal-bench-raw-${Date.now().toString(36)}`;
+  const dir = await mkdtemp(join(tmpdir(), "wal-bench-"));
+  const namespacesFile = join(dir, "namespaces.json");
+  await writeFile(
+    namespacesFile,
+    JSON.stringify({
+      namespaces: [
+        {
+          name: namespace,
+          partitions: options.partitions,
+          targets: { sink: { type: "kafka-topic", topic: `${rawTopic}-sink` } },
+          defaultTarget: "sink",
+        },
+      ],
+    }),
+  );
+  const admin = options.kafka.admin();
+  await admin.connect();
+  await admin.createTopics({ waitForLeaders: true, topics: [{ topic: rawTopic, numPartitions: options.partitions }] });
+
+  const producer = createIdempotentProducer(options.kafka);
+  await producer.connect();
+  const { child, address } = await spawnGateway(namespacesFile, options.kafkaBrokers);
+  const client = new WalClient(address);
+  const payload = Buffer.alloc(options.payloadBytes, 120);
+  const rows: string[][] = [];
+  try {
+    for (const concurrency of options.concurrencies) {
+      progress(`concurrency ${concurrency}: WriteToLog…`);
+      const wal = await runLoad(options.writesPerLevel, concurrency, async (i) => {
+        const outcome = await client.write({ namespace, key: `key-${i % 1000}`, payload });
+        return outcome.durable === "TRUE";
+      });
+      rows.push(row("wal WriteToLog (gRPC)", concurrency, wal));
+      progress(`concurrency ${concurrency}: raw kafkajs…`);
+      const raw = await runLoad(options.writesPerLevel, concurrency, async (i) => {
+        await producer.send({ topic: rawTopic, acks: -1, messages: [{ key: `key-${i % 1000}`, value: payload }] });
+        return true;
+      });
+      rows.push(row("raw kafkajs producer", concurrency, raw));
+    }
+  } finally {
+    client.close();
+    child.kill("SIGTERM");
+    await new Promise((resolve) => child.once("exit", resolve));
+    await producer.disconnect();
+    await admin.deleteTopics({ topics: [rawTopic, topicNames.log(namespace)] }).catch(() => undefined);
+    await admin.disconnect();
+    await rm(dir, { recursive: true, force: true });
+  }
+  return formatTable(["system", "concurrency", "writes", "failed", "writes/s", "p50 ms", "p99 ms"], rows);
+}

@@ -1,0 +1,17 @@
+import { Command } from "commander";
+import { registerBenchCommand } from "./bench-command.ts";
+import { registerInfraCommand } from "./infra-command.ts";
+import { registerServiceCommands } from "./service-commands.ts";
+import { registerWriteCommand } from "./write-command.ts";
+
+const program = new Command("wal")
+  .description("WAL: a write-ahead log platform. Writes become durable in Kafka, then reach their targets.")
+  .showHelpAfterError()
+  .enablePositionalOptions();
+
+registerServiceCommands(program);
+registerWriteCommand(program);
+registerInfraCommand(program);
+registerBenchCommand(program);
+
+await program.parseAsync(process.argv);

@@ -1,0 +1,55 @@
+import { readFileSync } from "node:fs";
+import avro from "avsc";
+import { ErrorCode, WalError } from "./errors.ts";
+
+export type Operation = "UPSERT" | "DELETE";
+
+export interface Attempt {
+  atMs: number;
+  errorCode: string;
+  message: string;
+}
+
+/** One log entry, as carried in the value of every WAL topic record. */
+export interface WalEntry {
+  id: string;
+  namespace: string;
+  key: string;
+  createdAtMs: number;
+  lifecycle: { dueAtMs: number | null; expiresAtMs: number | null };
+  target: { name: string; operation: Operation; resource: string | null };
+  idempotencyKey: string | null;
+  attempts: Attempt[];
+  originRegion: string | null;
+  payload: Buffer;
+}
+
+export const envelopeSchemaPath = new URL("../../schemas/avro/wal.v1.WalEntry.avsc", import.meta.url);
+
+// The schema ships with the code; reading it once at load keeps one source of truth in schemas/.
+const envelopeType = avro.Type.forSchema(JSON.parse(readFileSync(envelopeSchemaPath, "utf8")));
+
+export function encodeEntry(entry: WalEntry): Buffer {
+  return envelopeType.toBuffer(entry);
+}
+
+/** Decodes a record value; a value that is not a WAL envelope is reported, never guessed at. */
+export function decodeEntry(value: Buffer): WalEntry {
+  try {
+    return envelopeType.fromBuffer(value) as WalEntry;
+  } catch (cause) {
+    throw new WalError(
+      ErrorCode.envelopeCorrupt,
+      "record value is not a wal.v1.WalEntry Avro envelope; only WAL writes belong on a WAL topic",
+      { cause },
+    );
+  }
+}
+
+/** Kafka header names of a WAL record. */
+export const walHeaders = {
+  entryId: "wal-entry-id",
+  attempt: "wal-attempt",
+  dueAt: "wal-due-at",
+  originRegion: "wal-origin-region",
+} as const;

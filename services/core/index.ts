@@ -1,0 +1,26 @@
+export { backoffDelayMs } from "./backoff.ts";
+export {
+  type Attempt,
+  decodeEntry,
+  encodeEntry,
+  envelopeSchemaPath,
+  type Operation,
+  type WalEntry,
+  walHeaders,
+} from "./envelope.ts";
+export { describeError, ErrorCode, isWalError, WalError, type WalErrorOptions } from "./errors.ts";
+export { KeyedActors } from "./keyed-actors.ts";
+export {
+  type BackoffConfig,
+  type NamespaceConfig,
+  type NamespaceConfigInput,
+  parseNamespaceConfig,
+  parseNamespacesFile,
+  type TargetConfig,
+} from "./namespace-config.ts";
+export type { LogAppender, LogRecord } from "./log.ts";
+export { OffsetTracker } from "./offset-tracker.ts";
+export { type Delivery, type FailureKind, type Target, TargetError } from "./target.ts";
+export { topicNames } from "./topics.ts";
+export { Durability } from "./trilean.ts";
+export { buildEntry, entryIdFor, maxIdempotencyKeyLength, type WriteRequest } from "./write-request.ts";

@@ -1,0 +1,134 @@
+import { z } from "zod";
+import { ErrorCode, WalError } from "./errors.ts";
+
+/**
+ * The one schema of a namespace's config. The gateway, the processor, the CLI
+ * and (later) the control plane all validate through `parseNamespaceConfig`,
+ * so a config accepted anywhere is accepted everywhere.
+ */
+
+const namespaceName = z
+  .string()
+  .regex(
+    /^[a-z][a-z0-9-]{0,62}$/,
+    "must start with a lowercase letter and hold only lowercase letters, digits and '-' (at most 63 characters)",
+  );
+
+const targetName = z
+  .string()
+  .regex(/^[a-zA-Z][a-zA-Z0-9_-]{0,62}$/, "must be a letter followed by letters, digits, '_' or '-'");
+
+const memcachedTarget = z.strictObject({
+  type: z.literal("memcached"),
+  /** Comma-separated `host:port` list. */
+  servers: z.string().min(1),
+  /** Prepended to every cache key. @default "" */
+  keyPrefix: z.string().default(""),
+  /** Expiry of written items in seconds; 0 keeps them until evicted. @default 0 */
+  expiresSeconds: z.number().int().min(0).default(0),
+});
+
+const kafkaTopicTarget = z.strictObject({
+  type: z.literal("kafka-topic"),
+  topic: z.string().regex(/^[a-zA-Z0-9._-]{1,249}$/, "must be a valid Kafka topic name"),
+});
+
+const webhookTarget = z.strictObject({
+  type: z.literal("webhook"),
+  url: z.url({ protocol: /^https?$/ }),
+  /** Per-request timeout. @default 5000 */
+  timeoutMs: z.number().int().min(1).max(120_000).default(5_000),
+});
+
+const targetConfig = z.discriminatedUnion("type", [memcachedTarget, kafkaTopicTarget, webhookTarget]);
+
+const backoffConfig = z
+  .strictObject({
+    /** @default 100 */
+    initialMs: z.number().int().min(1).default(100),
+    /** @default 10000 */
+    maxMs: z.number().int().min(1).default(10_000),
+    /** @default 2 */
+    multiplier: z.number().min(1).max(10).default(2),
+    /** Full jitter spreads retries of many keys apart. @default true */
+    jitter: z.boolean().default(true),
+  })
+  .refine((b) => b.maxMs >= b.initialMs, {
+    message: "maxMs cannot be less than initialMs",
+    path: ["maxMs"],
+  });
+
+const namespaceConfig = z
+  .strictObject({
+    name: namespaceName,
+    /** Partitions of the namespace's log topic. @default 6 */
+    partitions: z.number().int().min(1).max(10_000).default(6),
+    /** @default 1 */
+    replicationFactor: z.number().int().min(1).max(7).default(1),
+    /** strict: a key's entries apply one after another, a failing entry holds the key. @default "strict" */
+    ordering: z.enum(["strict", "relaxed"]).default("strict"),
+    limits: z
+      .strictObject({
+        /** @default 900000 (below Kafka's default 1 MiB record limit, leaving room for the envelope) */
+        maxPayloadBytes: z.number().int().min(1).max(100 * 1024 * 1024).default(900_000),
+        /** Writes without a key are refused when true. @default true */
+        requireKey: z.boolean().default(true),
+        /** @default 1024 */
+        maxKeyBytes: z.number().int().min(1).max(16_384).default(1024),
+      })
+      .prefault({}),
+    targets: z.record(targetName, targetConfig).refine((t) => Object.keys(t).length > 0, {
+      message: "must declare at least one target",
+    }),
+    /** Target used when a write names none. */
+    defaultTarget: targetName,
+    delivery: z
+      .strictObject({
+        /** Keys of one partition applied in parallel. @default 64 */
+        maxConcurrentKeys: z.number().int().min(1).max(10_000).default(64),
+        /** Backoff of a transient target failure, retried in place. */
+        inPlaceRetry: backoffConfig.prefault({}),
+      })
+      .prefault({}),
+  })
+  .refine((ns) => ns.defaultTarget in ns.targets, {
+    message: "must name one of the namespace's targets",
+    path: ["defaultTarget"],
+  });
+
+const namespacesFile = z
+  .strictObject({ namespaces: z.array(namespaceConfig) })
+  .refine((f) => new Set(f.namespaces.map((n) => n.name)).size === f.namespaces.length, {
+    message: "namespace names must be unique",
+    path: ["namespaces"],
+  });
+
+export type NamespaceConfig = z.output<typeof namespaceConfig>;
+export type NamespaceConfigInput = z.input<typeof namespaceConfig>;
+export type TargetConfig = z.output<typeof targetConfig>;
+export type BackoffConfig = z.output<typeof backoffConfig>;
+
+function toWalError(error: z.ZodError, source: string, prefix: string): WalError {
+  const first = error.issues[0];
+  const field = [prefix, ...(first?.path ?? []).map(String)].filter(Boolean).join(".");
+  const all = error.issues
+    .map((i) => `${[prefix, ...i.path.map(String)].filter(Boolean).join(".") || "(root)"}: ${i.message}`)
+    .join("; ");
+  return new WalError(ErrorCode.invalidConfig, `${source} is invalid: ${all}. Fix the value and try again.`, {
+    field,
+  });
+}
+
+/** Validates one namespace config and fills its defaults. Throws WAL_INVALID_CONFIG naming the field. */
+export function parseNamespaceConfig(input: unknown, source = "namespace config"): NamespaceConfig {
+  const result = namespaceConfig.safeParse(input);
+  if (!result.success) throw toWalError(result.error, source, "");
+  return result.data;
+}
+
+/** Validates a file of namespaces (`{ "namespaces": [...] }`). */
+export function parseNamespacesFile(input: unknown, source = "namespaces file"): NamespaceConfig[] {
+  const result = namespacesFile.safeParse(input);
+  if (!result.success) throw toWalError(result.error, source, "");
+  return result.data.namespaces;
+}

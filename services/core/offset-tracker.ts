@@ -1,0 +1,51 @@
+/**
+ * Completion watermark of one partition over the records actually fetched.
+ *
+ * Offsets are not contiguous (transaction markers, compaction), so the
+ * tracker never waits for "offset + 1": it only knows the offsets it was
+ * given, in fetch order, and reports the highest one below which every
+ * tracked record is done. Committing `watermark + 1` therefore never skips
+ * an unfinished record, whatever order records finish in.
+ */
+export class OffsetTracker {
+  private readonly offsets: bigint[] = [];
+  private readonly done = new Set<bigint>();
+  private head = 0;
+  private last: bigint | undefined;
+
+  /** Records a fetched offset. Offsets must be tracked in increasing order. */
+  track(offset: string): void {
+    const value = BigInt(offset);
+    const previous = this.offsets[this.offsets.length - 1];
+    if (previous !== undefined && value <= previous) {
+      throw new RangeError(`offset ${offset} tracked after ${previous}; track in fetch order`);
+    }
+    this.offsets.push(value);
+  }
+
+  /**
+   * Marks a tracked offset done. Returns the new watermark when it moved,
+   * undefined otherwise.
+   */
+  complete(offset: string): string | undefined {
+    this.done.add(BigInt(offset));
+    let moved = false;
+    for (let next = this.offsets[this.head]; next !== undefined && this.done.has(next); next = this.offsets[this.head]) {
+      this.done.delete(next);
+      this.last = next;
+      this.head += 1;
+      moved = true;
+    }
+    return moved ? String(this.last) : undefined;
+  }
+
+  /** Highest offset below which (inclusive) everything tracked is done. */
+  get watermark(): string | undefined {
+    return this.last === undefined ? undefined : String(this.last);
+  }
+
+  /** Records tracked and not yet below the watermark. */
+  get pending(): number {
+    return this.offsets.length - this.head;
+  }
+}

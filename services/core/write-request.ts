@@ -1,0 +1,116 @@
+import { createHash } from "node:crypto";
+import type { Operation, WalEntry } from "./envelope.ts";
+import { ErrorCode, WalError } from "./errors.ts";
+import type { NamespaceConfig } from "./namespace-config.ts";
+
+/** A WriteToLog request after its transport (gRPC or HTTP) has decoded it. */
+export interface WriteRequest {
+  namespace: string;
+  key: string;
+  idempotencyKey: string;
+  payload: Buffer;
+  lifecycle: { delayMs: number; deliverAtMs: number; ttlMs: number };
+  target: { name: string; operation: string; resource: string };
+}
+
+export const maxIdempotencyKeyLength = 256;
+
+function isOperation(value: string): value is Operation {
+  return value === "UPSERT" || value === "DELETE";
+}
+
+function invalid(field: string, reason: string): WalError {
+  return new WalError(ErrorCode.invalidArgument, `${field} ${reason}`, { field });
+}
+
+/**
+ * Id of an entry. A write that carries an idempotency key gets an id derived
+ * from it, so a retried write yields the same id and targets apply it once.
+ */
+export function entryIdFor(namespace: string, idempotencyKey: string): string {
+  if (idempotencyKey === "") return crypto.randomUUID();
+  const hex = createHash("sha256").update(`${namespace}\u0000${idempotencyKey}`).digest("hex");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+}
+
+/**
+ * Checks a write against its namespace's config and builds the log entry.
+ * Pure: the clock and the namespace lookup are passed in.
+ * Throws WalError (WAL_NAMESPACE_NOT_FOUND, WAL_INVALID_ARGUMENT,
+ * WAL_PAYLOAD_TOO_LARGE, WAL_TARGET_NOT_ALLOWED) naming the field at fault.
+ */
+export function buildEntry(
+  request: WriteRequest,
+  findNamespace: (name: string) => NamespaceConfig | undefined,
+  nowMs: number,
+): WalEntry {
+  if (request.namespace === "") throw invalid("namespace", "is required");
+  const ns = findNamespace(request.namespace);
+  if (ns === undefined) {
+    throw new WalError(
+      ErrorCode.namespaceNotFound,
+      `namespace '${request.namespace}' does not exist; create it in the topology before writing to it`,
+      { field: "namespace" },
+    );
+  }
+
+  if (request.key === "" && ns.limits.requireKey) {
+    throw invalid("key", `is required by namespace '${ns.name}' (it orders entries and scopes actors)`);
+  }
+  const keyBytes = Buffer.byteLength(request.key);
+  if (keyBytes > ns.limits.maxKeyBytes) {
+    throw invalid("key", `is ${keyBytes} bytes; namespace '${ns.name}' allows at most ${ns.limits.maxKeyBytes}`);
+  }
+  if (request.idempotencyKey.length > maxIdempotencyKeyLength) {
+    throw invalid("idempotency_key", `is longer than ${maxIdempotencyKeyLength} characters`);
+  }
+  if (request.payload.length > ns.limits.maxPayloadBytes) {
+    throw new WalError(
+      ErrorCode.payloadTooLarge,
+      `payload is ${request.payload.length} bytes; namespace '${ns.name}' allows at most ${ns.limits.maxPayloadBytes}`,
+      { field: "payload" },
+    );
+  }
+
+  const { delayMs, deliverAtMs, ttlMs } = request.lifecycle;
+  if (delayMs < 0) throw invalid("lifecycle.delay_ms", "cannot be negative");
+  if (ttlMs < 0) throw invalid("lifecycle.ttl_ms", "cannot be negative");
+  if (delayMs > 0 && deliverAtMs > 0) {
+    throw invalid("lifecycle", "sets both delay_ms and deliver_at_ms; set one of them");
+  }
+  if (delayMs > 0 || deliverAtMs > nowMs) {
+    throw invalid(
+      delayMs > 0 ? "lifecycle.delay_ms" : "lifecycle.deliver_at_ms",
+      `asks for delayed delivery, which namespace '${ns.name}' does not offer; write without a delay`,
+    );
+  }
+
+  const operation = request.target.operation;
+  if (!isOperation(operation)) throw invalid("target.operation", `must be UPSERT or DELETE, got '${operation}'`);
+
+  const targetName = request.target.name === "" ? ns.defaultTarget : request.target.name;
+  if (!(targetName in ns.targets)) {
+    throw new WalError(
+      ErrorCode.targetNotAllowed,
+      `target.name '${targetName}' is not a target of namespace '${ns.name}'; use one of: ${Object.keys(ns.targets).join(", ")}`,
+      { field: "target.name" },
+    );
+  }
+
+  return {
+    id: entryIdFor(ns.name, request.idempotencyKey),
+    namespace: ns.name,
+    key: request.key,
+    createdAtMs: nowMs,
+    lifecycle: { dueAtMs: null, expiresAtMs: ttlMs > 0 ? nowMs + ttlMs : null },
+    target: {
+      name: targetName,
+      operation,
+      resource: request.target.resource === "" ? null : request.target.resource,
+    },
+    idempotencyKey: request.idempotencyKey === "" ? null : request.idempotencyKey,
+    attempts: [],
+    originRegion: null,
+    payload: request.payload,
+  };
+}

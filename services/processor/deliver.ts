@@ -1,0 +1,61 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import {
+  backoffDelayMs,
+  type Delivery,
+  describeError,
+  ErrorCode,
+  isWalError,
+  type NamespaceConfig,
+  type Target,
+} from "../core/index.ts";
+
+export interface FailedAttempt {
+  attempt: number;
+  code: string;
+  message: string;
+  delayMs: number;
+}
+
+/**
+ * Delay before the next in-place attempt. A transient failure follows the
+ * namespace's backoff, lengthened to the target's Retry-After; a permanent
+ * one (which has nowhere else to go until the dead-letter queue exists)
+ * waits the longest backoff, so the key is held, not dropped.
+ */
+export function nextDelayMs(ns: NamespaceConfig, attempt: number, error: unknown, random = Math.random): number {
+  const backoff = ns.delivery.inPlaceRetry;
+  const permanent = isWalError(error) && error.code === ErrorCode.targetPermanent;
+  const scheduled = permanent ? backoff.maxMs : backoffDelayMs(backoff, attempt, random);
+  const asked = (error as { retryAfterMs?: unknown }).retryAfterMs;
+  return typeof asked === "number" ? Math.max(scheduled, Math.min(asked, backoff.maxMs)) : scheduled;
+}
+
+/**
+ * Applies one delivery, retrying in place until it succeeds or `signal`
+ * aborts (partition revoked, processor stopping). Resolves only on success:
+ * nothing is counted done that the target did not take.
+ */
+export async function deliverInPlace(
+  ns: NamespaceConfig,
+  target: Target,
+  makeDelivery: () => Delivery,
+  signal: AbortSignal,
+  onFailure: (failure: FailedAttempt) => void,
+): Promise<void> {
+  for (let attempt = 1; ; attempt += 1) {
+    signal.throwIfAborted();
+    try {
+      await target.apply(makeDelivery());
+      return;
+    } catch (error) {
+      const delayMs = nextDelayMs(ns, attempt, error);
+      onFailure({
+        attempt,
+        code: isWalError(error) ? error.code : ErrorCode.targetTransient,
+        message: describeError(error),
+        delayMs,
+      });
+      await sleep(delayMs, undefined, { signal });
+    }
+  }
+}

@@ -1,0 +1,126 @@
+import type { Kafka } from "kafkajs";
+import {
+  decodeEntry,
+  KeyedActors,
+  type NamespaceConfig,
+  topicNames,
+  type WalEntry,
+} from "../core/index.ts";
+import { type FetchedRecord, KafkaLogConsumer, type PartitionWork } from "../adapters/kafka/index.ts";
+import { injectTraceContext, type Logger, SpanKind, withSpanFrom } from "../observability/index.ts";
+import { TargetRegistry } from "../targets/index.ts";
+import { deliverInPlace } from "./deliver.ts";
+
+export interface ProcessorOptions {
+  kafka: Kafka;
+  namespaces: NamespaceConfig[];
+  logger: Logger;
+  /** Partitions of one namespace processed at once. @default 4 */
+  partitionsConsumedConcurrently?: number;
+}
+
+/**
+ * Consumes each namespace's log in its consumer group and applies every
+ * entry to its target: one actor per key (entries of a key in log order),
+ * keys in parallel up to the namespace's bound. Progress is committed only
+ * over records whose delivery finished.
+ */
+export class Processor {
+  private readonly consumers: KafkaLogConsumer[] = [];
+  private readonly targets: TargetRegistry;
+
+  constructor(private readonly options: ProcessorOptions) {
+    this.targets = new TargetRegistry(options.kafka, options.logger);
+  }
+
+  async start(): Promise<void> {
+    for (const ns of this.options.namespaces) {
+      const consumer = new KafkaLogConsumer(
+        this.options.kafka,
+        {
+          groupId: topicNames.processorGroup(ns.name),
+          topic: topicNames.log(ns.name),
+          partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 4,
+        },
+        this.options.logger,
+      );
+      this.consumers.push(consumer);
+      await consumer.start((records, work) => this.processBatch(ns, records, work));
+      this.options.logger.info({ namespace: ns.name, topic: topicNames.log(ns.name) }, "processor consuming");
+    }
+  }
+
+  /** Stops fetching, lets in-flight deliveries finish or abort, commits what is done. */
+  async stop(): Promise<void> {
+    await Promise.all(this.consumers.map((c) => c.stop()));
+    await this.targets.close();
+  }
+
+  private async processBatch(ns: NamespaceConfig, records: FetchedRecord[], work: PartitionWork): Promise<void> {
+    const actors = new KeyedActors<FetchedRecord>(
+      ns.delivery.maxConcurrentKeys,
+      (_key, record) => this.processRecord(ns, record, work.signal),
+      (_key, record, error) => {
+        if (error === undefined) work.complete(record.offset);
+        else if (!work.signal.aborted) {
+          this.options.logger.error(
+            { err: error, namespace: ns.name, partition: record.partition, offset: record.offset },
+            "delivery stopped without completing; the entry will be redelivered",
+          );
+        }
+      },
+    );
+    for (const record of records) actors.submit(record.key, record);
+    await actors.idle();
+  }
+
+  private async processRecord(ns: NamespaceConfig, record: FetchedRecord, signal: AbortSignal): Promise<void> {
+    signal.throwIfAborted();
+    const log = this.options.logger;
+    let entry: WalEntry;
+    try {
+      entry = decodeEntry(record.value);
+    } catch (error) {
+      log.error(
+        { err: error, namespace: ns.name, partition: record.partition, offset: record.offset },
+        "skipping a record that is not a WAL entry",
+      );
+      return;
+    }
+    if (entry.lifecycle.expiresAtMs !== null && entry.lifecycle.expiresAtMs < Date.now()) {
+      log.warn({ entry_id: entry.id, namespace: ns.name, key: entry.key }, "entry expired before delivery; not applied");
+      return;
+    }
+    const targetConfig = ns.targets[entry.target.name];
+    if (targetConfig === undefined) {
+      throw new Error(`target '${entry.target.name}' is no longer declared by namespace '${ns.name}'`);
+    }
+    const target = await this.targets.get(targetConfig);
+    const version = BigInt(record.offset);
+
+    await withSpanFrom(
+      record.headers,
+      "wal.deliver",
+      SpanKind.CONSUMER,
+      { "wal.entry_id": entry.id, "wal.namespace": ns.name, "wal.target": entry.target.name },
+      async () => {
+        const startedAt = Date.now();
+        await deliverInPlace(
+          ns,
+          target,
+          () => ({ entry, version, traceHeaders: injectTraceContext() }),
+          signal,
+          (failure) =>
+            log.warn(
+              { entry_id: entry.id, namespace: ns.name, key: entry.key, target: entry.target.name, ...failure },
+              `delivery failed: ${failure.message}; retrying in place`,
+            ),
+        );
+        log.debug(
+          { entry_id: entry.id, namespace: ns.name, key: entry.key, latency_ms: Date.now() - startedAt },
+          "delivered",
+        );
+      },
+    );
+  }
+}

@@ -1,0 +1,1 @@
+export { TargetRegistry } from "./target-factory.ts";
