@@ -17,7 +17,11 @@ export interface LoadResult {
  * successful operation's latency. An operation that throws or returns false
  * counts as a failure.
  */
-export async function runLoad(total: number, concurrency: number, operation: (i: number) => Promise<boolean>): Promise<LoadResult> {
+export async function runLoad(
+  total: number,
+  concurrency: number,
+  operation: (i: number) => Promise<boolean>,
+): Promise<LoadResult> {
   const latenciesMs: number[] = [];
   let next = 0;
   let failures = 0;

@@ -22,16 +22,30 @@ export interface WriteBenchOptions {
 const walBin = fileURLToPath(new URL("../../bin/wal.js", import.meta.url));
 
 /** Starts `wal gateway` as a child process on free ports and resolves its gRPC address once it serves. */
-async function spawnGateway(namespacesFile: string, brokers: string[]): Promise<{ child: ChildProcess; address: string }> {
-  const child = spawn(process.execPath, [walBin, "gateway", "--grpc-port", "0", "--http-port", "0"], {
-    env: { ...process.env, WAL_NAMESPACES_FILE: namespacesFile, WAL_KAFKA_BROKERS: brokers.join(","), WAL_LOG_LEVEL: "info" },
-    stdio: ["ignore", "pipe", "inherit"],
-  });
+async function spawnGateway(
+  namespacesFile: string,
+  brokers: string[],
+): Promise<{ child: ChildProcess; address: string }> {
+  const child = spawn(
+    process.execPath,
+    [walBin, "gateway", "--grpc-port", "0", "--http-port", "0"],
+    {
+      env: {
+        ...process.env,
+        WAL_NAMESPACES_FILE: namespacesFile,
+        WAL_KAFKA_BROKERS: brokers.join(","),
+        WAL_LOG_LEVEL: "info",
+      },
+      stdio: ["ignore", "pipe", "inherit"],
+    },
+  );
   const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
   for await (const line of lines) {
     const record = JSON.parse(line) as { msg?: string; grpc?: string };
-    if (record.msg === "gateway serving" && record.grpc !== undefined) return { child, address: record.grpc };
-    if (record.msg?.startsWith("cannot start")) throw new Error(`gateway did not start: ${record.msg}`);
+    if (record.msg === "gateway serving" && record.grpc !== undefined)
+      return { child, address: record.grpc };
+    if (record.msg?.startsWith("cannot start"))
+      throw new Error(`gateway did not start: ${record.msg}`);
   }
   throw new Error("gateway exited before serving");
 }
@@ -54,7 +68,10 @@ function row(system: string, concurrency: number, result: LoadResult): string[] 
  * (idempotent, acks=all) on the same broker, at each concurrency level, in
  * one run. Each side writes to its own fresh topic with the same partitions.
  */
-export async function benchWrite(options: WriteBenchOptions, progress: (line: string) => void): Promise<string> {
+export async function benchWrite(
+  options: WriteBenchOptions,
+  progress: (line: string) => void,
+): Promise<string> {
   const namespace = `bench-${Date.now().toString(36)}`;
   const rawTopic = `wal-bench-raw-${Date.now().toString(36)}`;
   const dir = await mkdtemp(join(tmpdir(), "wal-bench-"));
@@ -74,7 +91,10 @@ export async function benchWrite(options: WriteBenchOptions, progress: (line: st
   );
   const admin = options.kafka.admin();
   await admin.connect();
-  await admin.createTopics({ waitForLeaders: true, topics: [{ topic: rawTopic, numPartitions: options.partitions }] });
+  await admin.createTopics({
+    waitForLeaders: true,
+    topics: [{ topic: rawTopic, numPartitions: options.partitions }],
+  });
 
   const producer = createIdempotentProducer(options.kafka);
   await producer.connect();
@@ -92,7 +112,11 @@ export async function benchWrite(options: WriteBenchOptions, progress: (line: st
       rows.push(row("wal WriteToLog (gRPC)", concurrency, wal));
       progress(`concurrency ${concurrency}: raw kafkajs…`);
       const raw = await runLoad(options.writesPerLevel, concurrency, async (i) => {
-        await producer.send({ topic: rawTopic, acks: -1, messages: [{ key: `key-${i % 1000}`, value: payload }] });
+        await producer.send({
+          topic: rawTopic,
+          acks: -1,
+          messages: [{ key: `key-${i % 1000}`, value: payload }],
+        });
         return true;
       });
       rows.push(row("raw kafkajs producer", concurrency, raw));
@@ -102,9 +126,14 @@ export async function benchWrite(options: WriteBenchOptions, progress: (line: st
     child.kill("SIGTERM");
     await new Promise((resolve) => child.once("exit", resolve));
     await producer.disconnect();
-    await admin.deleteTopics({ topics: [rawTopic, topicNames.log(namespace)] }).catch(() => undefined);
+    await admin
+      .deleteTopics({ topics: [rawTopic, topicNames.log(namespace)] })
+      .catch(() => undefined);
     await admin.disconnect();
     await rm(dir, { recursive: true, force: true });
   }
-  return formatTable(["system", "concurrency", "writes", "failed", "writes/s", "p50 ms", "p99 ms"], rows);
+  return formatTable(
+    ["system", "concurrency", "writes", "failed", "writes/s", "p50 ms", "p99 ms"],
+    rows,
+  );
 }

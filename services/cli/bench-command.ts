@@ -14,11 +14,15 @@ function positiveInts(flag: string, value: string): number[] {
 }
 
 export function registerBenchCommand(program: Command): void {
-  const bench = program.command("bench").description("measure WAL against a baseline in the same run; prints a table");
+  const bench = program
+    .command("bench")
+    .description("measure WAL against a baseline in the same run; prints a table");
   addSettings(
     bench
       .command("write")
-      .description("WriteToLog throughput and durable latency over gRPC vs a raw kafkajs producer (idempotent, acks=all)")
+      .description(
+        "WriteToLog throughput and durable latency over gRPC vs a raw kafkajs producer (idempotent, acks=all)",
+      )
       .option("--concurrency <list>", "concurrent writers per level", "1,16,64")
       .option("--writes <n>", "writes per level and system (bounded load)", "5000")
       .option("--payload-bytes <n>", "payload size", "256")

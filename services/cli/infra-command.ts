@@ -13,10 +13,14 @@ function runScript(script: string, names: string[]): void {
 export function registerInfraCommand(program: Command): void {
   const infra = program
     .command("infra")
-    .description("run the local servers WAL needs (Kafka, NATS, memcached, PostgreSQL) without Docker");
+    .description(
+      "run the local servers WAL needs (Kafka, NATS, memcached, PostgreSQL) without Docker",
+    );
   infra
     .command("up")
-    .description(`install what is missing and start servers, waiting until each answers (default: ${servers})`)
+    .description(
+      `install what is missing and start servers, waiting until each answers (default: ${servers})`,
+    )
     .argument("[servers...]", servers)
     .action((names: string[]) => runScript("up.sh", names));
   infra

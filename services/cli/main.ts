@@ -5,7 +5,9 @@ import { registerServiceCommands } from "./service-commands.ts";
 import { registerWriteCommand } from "./write-command.ts";
 
 const program = new Command("wal")
-  .description("WAL: a write-ahead log platform. Writes become durable in Kafka, then reach their targets.")
+  .description(
+    "WAL: a write-ahead log platform. Writes become durable in Kafka, then reach their targets.",
+  )
   .showHelpAfterError()
   .enablePositionalOptions();
 

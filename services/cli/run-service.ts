@@ -10,14 +10,20 @@ export interface Stoppable {
  * SIGINT or SIGTERM stops it gracefully (a second signal exits at once).
  * A start failure prints its reason and exits with code 2.
  */
-export async function runService(name: string, start: (logger: Logger) => Promise<Stoppable>): Promise<void> {
+export async function runService(
+  name: string,
+  start: (logger: Logger) => Promise<Stoppable>,
+): Promise<void> {
   const telemetry = startTelemetry(`wal-${name}`);
   const logger = createLogger(name);
   let service: Stoppable;
   try {
     service = await start(logger);
   } catch (error) {
-    logger.fatal({ err: error, code: isWalError(error) ? error.code : undefined }, `cannot start: ${describeError(error)}`);
+    logger.fatal(
+      { err: error, code: isWalError(error) ? error.code : undefined },
+      `cannot start: ${describeError(error)}`,
+    );
     await telemetry.shutdown();
     process.exit(2);
   }

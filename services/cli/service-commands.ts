@@ -1,6 +1,11 @@
 import type { Command } from "commander";
 import { createKafka, ensureNamespaceTopics } from "../adapters/kafka/index.ts";
-import { addSettings, loadNamespacesFile, readSettings, type SettingName } from "../config/index.ts";
+import {
+  addSettings,
+  loadNamespacesFile,
+  readSettings,
+  type SettingName,
+} from "../config/index.ts";
 import { startGateway } from "../gateway/index.ts";
 import { createLogger, type Logger } from "../observability/index.ts";
 import { Processor } from "../processor/index.ts";
@@ -15,7 +20,11 @@ const gatewaySettings = [
   "writeTimeoutMs",
   "maxInFlight",
 ] as const satisfies readonly SettingName[];
-const processorSettings = ["kafkaBrokers", "namespaces", "partitionConcurrency"] as const satisfies readonly SettingName[];
+const processorSettings = [
+  "kafkaBrokers",
+  "namespaces",
+  "partitionConcurrency",
+] as const satisfies readonly SettingName[];
 
 async function gateway(options: Record<string, unknown>, logger: Logger): Promise<Stoppable> {
   const settings = readSettings(options, gatewaySettings);
@@ -44,7 +53,9 @@ export function registerServiceCommands(program: Command): void {
     program
       .command("gateway")
       .description("serve WriteToLog over gRPC and HTTP/JSON, appending to Kafka")
-      .action((options: Record<string, unknown>) => runService("gateway", (logger) => gateway(options, logger))),
+      .action((options: Record<string, unknown>) =>
+        runService("gateway", (logger) => gateway(options, logger)),
+      ),
     gatewaySettings,
   );
 
@@ -52,18 +63,24 @@ export function registerServiceCommands(program: Command): void {
     program
       .command("processor")
       .description("consume namespaces' logs and deliver each entry to its target in key order")
-      .action((options: Record<string, unknown>) => runService("processor", (logger) => processor(options, logger))),
+      .action((options: Record<string, unknown>) =>
+        runService("processor", (logger) => processor(options, logger)),
+      ),
     processorSettings,
   );
 
   addSettings(
     program
       .command("start")
-      .description("run a gateway and a processor in one process (local use and small installations)")
+      .description(
+        "run a gateway and a processor in one process (local use and small installations)",
+      )
       .action((options: Record<string, unknown>) =>
         runService("wal", async (logger) => {
           const running = [await processor(options, logger), await gateway(options, logger)];
-          return { stop: async () => void (await Promise.all(running.reverse().map((s) => s.stop()))) };
+          return {
+            stop: async () => void (await Promise.all(running.reverse().map((s) => s.stop()))),
+          };
         }),
       ),
     [...new Set([...gatewaySettings, ...processorSettings])],
@@ -79,10 +96,15 @@ export function registerServiceCommands(program: Command): void {
         try {
           const settings = readSettings(options, ["kafkaBrokers", "namespaces"]);
           const namespaces = await loadNamespacesFile(settings.namespaces);
-          const kafka = createKafka({ brokers: settings.kafkaBrokers, clientId: "wal-topology" }, createLogger("topology"));
+          const kafka = createKafka(
+            { brokers: settings.kafkaBrokers, clientId: "wal-topology" },
+            createLogger("topology"),
+          );
           const created = await ensureNamespaceTopics(kafka, namespaces);
           process.stdout.write(
-            created.length === 0 ? "topology up to date: nothing to create\n" : `created topics: ${created.join(", ")}\n`,
+            created.length === 0
+              ? "topology up to date: nothing to create\n"
+              : `created topics: ${created.join(", ")}\n`,
           );
         } catch (error) {
           failAndExit(error);

@@ -21,14 +21,20 @@ export function registerWriteCommand(program: Command): void {
   addSettings(
     program
       .command("write")
-      .description("append one entry with WriteToLog and print the answer (exit 0 TRUE, 1 FALSE, 3 UNKNOWN)")
+      .description(
+        "append one entry with WriteToLog and print the answer (exit 0 TRUE, 1 FALSE, 3 UNKNOWN)",
+      )
       .argument("<namespace>", "namespace to write to")
       .requiredOption("-k, --key <key>", "entry key (ordering and actor scope)")
       .option("-t, --text <text>", "payload as UTF-8 text")
       .option("-f, --file <path>", "payload read from a file ('-' for stdin)")
       .option("--idempotency-key <key>", "retries with the same key yield the same entry id", "")
       .option("--target <name>", "one of the namespace's targets (default: its defaultTarget)", "")
-      .addOption(new Option("--operation <op>", "what the target does").choices(["UPSERT", "DELETE"]).default("UPSERT"))
+      .addOption(
+        new Option("--operation <op>", "what the target does")
+          .choices(["UPSERT", "DELETE"])
+          .default("UPSERT"),
+      )
       .option("--resource <name>", "where in the target (default: the key)", "")
       .option("--ttl-ms <ms>", "drop the entry if not delivered within this time", "0")
       .action(async (namespace: string, options: WriteOptions & Record<string, unknown>) => {
@@ -42,7 +48,8 @@ export function registerWriteCommand(program: Command): void {
               ? Buffer.from(options.text ?? "")
               : await readFile(options.file === "-" ? "/dev/stdin" : options.file);
           const ttlMs = Number(options.ttlMs);
-          if (!Number.isInteger(ttlMs) || ttlMs < 0) throw new Error(`--ttl-ms must be a non-negative integer, got '${options.ttlMs}'`);
+          if (!Number.isInteger(ttlMs) || ttlMs < 0)
+            throw new Error(`--ttl-ms must be a non-negative integer, got '${options.ttlMs}'`);
           const client = new WalClient(gateway);
           try {
             const outcome = await client.write({
@@ -51,7 +58,11 @@ export function registerWriteCommand(program: Command): void {
               payload,
               idempotencyKey: options.idempotencyKey,
               lifecycle: { ttlMs },
-              target: { name: options.target, operation: options.operation, resource: options.resource },
+              target: {
+                name: options.target,
+                operation: options.operation,
+                resource: options.resource,
+              },
             });
             process.stdout.write(`${JSON.stringify(outcome)}\n`);
             process.exitCode = exitCodeByDurability[outcome.durable];

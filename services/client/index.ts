@@ -1,1 +1,7 @@
-export { type Durability, WalClient, type WalClientOptions, type WriteInput, type WriteOutcome } from "./wal-client.ts";
+export {
+  type Durability,
+  WalClient,
+  type WalClientOptions,
+  type WriteInput,
+  type WriteOutcome,
+} from "./wal-client.ts";

@@ -85,13 +85,18 @@ export class WalClient {
     const meta = new grpc.Metadata();
     for (const [name, value] of Object.entries(metadata)) meta.set(name, value);
     return new Promise((resolve, reject) => {
-      this.client.WriteToLog(request, meta, { deadline: Date.now() + this.deadlineMs }, (error, response) => {
-        if (error !== null || response === undefined) {
-          reject(error ?? new Error("empty response"));
-          return;
-        }
-        resolve({ ...response, durable: durabilityFromWire[response.durable] });
-      });
+      this.client.WriteToLog(
+        request,
+        meta,
+        { deadline: Date.now() + this.deadlineMs },
+        (error, response) => {
+          if (error !== null || response === undefined) {
+            reject(error ?? new Error("empty response"));
+            return;
+          }
+          resolve({ ...response, durable: durabilityFromWire[response.durable] });
+        },
+      );
     });
   }
 

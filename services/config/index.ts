@@ -1,2 +1,8 @@
 export { loadNamespacesFile } from "./namespaces-file.ts";
-export { addSettings, readSettings, type SettingName, type Settings, settingSpecs } from "./settings.ts";
+export {
+  addSettings,
+  readSettings,
+  type SettingName,
+  type Settings,
+  settingSpecs,
+} from "./settings.ts";

@@ -7,19 +7,27 @@ export async function loadNamespacesFile(path: string): Promise<NamespaceConfig[
   try {
     text = await readFile(path, "utf8");
   } catch (cause) {
-    throw new WalError(ErrorCode.invalidConfig, `cannot read namespaces file '${path}': ${(cause as Error).message}; pass --namespaces or set WAL_NAMESPACES_FILE`, {
-      field: "namespaces",
-      cause,
-    });
+    throw new WalError(
+      ErrorCode.invalidConfig,
+      `cannot read namespaces file '${path}': ${(cause as Error).message}; pass --namespaces or set WAL_NAMESPACES_FILE`,
+      {
+        field: "namespaces",
+        cause,
+      },
+    );
   }
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (cause) {
-    throw new WalError(ErrorCode.invalidConfig, `namespaces file '${path}' is not valid JSON: ${(cause as Error).message}`, {
-      field: "namespaces",
-      cause,
-    });
+    throw new WalError(
+      ErrorCode.invalidConfig,
+      `namespaces file '${path}' is not valid JSON: ${(cause as Error).message}`,
+      {
+        field: "namespaces",
+        cause,
+      },
+    );
   }
   return parseNamespacesFile(json, `namespaces file '${path}'`);
 }

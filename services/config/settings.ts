@@ -4,8 +4,17 @@ import { ErrorCode, WalError } from "../core/index.ts";
 
 const hostPortList = z
   .string()
-  .transform((s) => s.split(",").map((b) => b.trim()).filter(Boolean))
-  .pipe(z.array(z.string().regex(/^[^\s:]+:\d{1,5}$/, "each broker must be host:port")).min(1, "needs at least one broker"));
+  .transform((s) =>
+    s
+      .split(",")
+      .map((b) => b.trim())
+      .filter(Boolean),
+  )
+  .pipe(
+    z
+      .array(z.string().regex(/^[^\s:]+:\d{1,5}$/, "each broker must be host:port"))
+      .min(1, "needs at least one broker"),
+  );
 
 const port = z.coerce.number().int().min(0).max(65_535);
 const positiveInt = z.coerce.number().int().min(1);
@@ -67,7 +76,8 @@ export const settingSpecs = {
     flag: "--write-timeout-ms <ms>",
     env: "WAL_WRITE_TIMEOUT_MS",
     defaultValue: "5000",
-    description: "how long a write waits for Kafka's acknowledgement before answering FALSE or UNKNOWN",
+    description:
+      "how long a write waits for Kafka's acknowledgement before answering FALSE or UNKNOWN",
     schema: positiveInt,
   }),
   maxInFlight: spec({
@@ -108,7 +118,10 @@ export function addSettings(command: Command, names: readonly SettingName[]): Co
 }
 
 /** Validates the named settings from parsed options; throws WAL_INVALID_CONFIG naming flag, variable and value. */
-export function readSettings<K extends SettingName>(options: Record<string, unknown>, names: readonly K[]): Settings<K> {
+export function readSettings<K extends SettingName>(
+  options: Record<string, unknown>,
+  names: readonly K[],
+): Settings<K> {
   const out: Record<string, unknown> = {};
   for (const name of names) {
     const s = settingSpecs[name];

@@ -24,7 +24,10 @@ export interface WalEntry {
   payload: Buffer;
 }
 
-export const envelopeSchemaPath = new URL("../../schemas/avro/wal.v1.WalEntry.avsc", import.meta.url);
+export const envelopeSchemaPath = new URL(
+  "../../schemas/avro/wal.v1.WalEntry.avsc",
+  import.meta.url,
+);
 
 // The schema ships with the code; reading it once at load keeps one source of truth in schemas/.
 const envelopeType = avro.Type.forSchema(JSON.parse(readFileSync(envelopeSchemaPath, "utf8")));

@@ -10,6 +10,7 @@ export {
 } from "./envelope.ts";
 export { describeError, ErrorCode, isWalError, WalError, type WalErrorOptions } from "./errors.ts";
 export { KeyedActors } from "./keyed-actors.ts";
+export type { LogAppender, LogRecord } from "./log.ts";
 export {
   type BackoffConfig,
   type NamespaceConfig,
@@ -18,9 +19,13 @@ export {
   parseNamespacesFile,
   type TargetConfig,
 } from "./namespace-config.ts";
-export type { LogAppender, LogRecord } from "./log.ts";
 export { OffsetTracker } from "./offset-tracker.ts";
 export { type Delivery, type FailureKind, type Target, TargetError } from "./target.ts";
 export { topicNames } from "./topics.ts";
 export { Durability } from "./trilean.ts";
-export { buildEntry, entryIdFor, maxIdempotencyKeyLength, type WriteRequest } from "./write-request.ts";
+export {
+  buildEntry,
+  entryIdFor,
+  maxIdempotencyKeyLength,
+  type WriteRequest,
+} from "./write-request.ts";

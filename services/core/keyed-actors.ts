@@ -2,9 +2,10 @@
  * The actor runtime: one actor per key. An actor runs its key's items one at
  * a time in submission order; different keys run in parallel, at most
  * `maxActiveKeys` at once, the others waiting their turn in arrival order.
- * No I/O here: the handler does the work.
+ * No I/O here: the handler does the work. `onItemDone` reports each item's
+ * outcome and must not throw (it runs inside the actor loop).
  */
-export class KeyedActors<T> {
+export class KeyedActors<T extends NonNullable<unknown>> {
   private readonly queues = new Map<string, T[]>();
   private readonly waitingKeys: string[] = [];
   private active = 0;

@@ -16,7 +16,10 @@ const namespaceName = z
 
 const targetName = z
   .string()
-  .regex(/^[a-zA-Z][a-zA-Z0-9_-]{0,62}$/, "must be a letter followed by letters, digits, '_' or '-'");
+  .regex(
+    /^[a-zA-Z][a-zA-Z0-9_-]{0,62}$/,
+    "must be a letter followed by letters, digits, '_' or '-'",
+  );
 
 const memcachedTarget = z.strictObject({
   type: z.literal("memcached"),
@@ -40,7 +43,11 @@ const webhookTarget = z.strictObject({
   timeoutMs: z.number().int().min(1).max(120_000).default(5_000),
 });
 
-const targetConfig = z.discriminatedUnion("type", [memcachedTarget, kafkaTopicTarget, webhookTarget]);
+const targetConfig = z.discriminatedUnion("type", [
+  memcachedTarget,
+  kafkaTopicTarget,
+  webhookTarget,
+]);
 
 const backoffConfig = z
   .strictObject({
@@ -70,7 +77,12 @@ const namespaceConfig = z
     limits: z
       .strictObject({
         /** @default 900000 (below Kafka's default 1 MiB record limit, leaving room for the envelope) */
-        maxPayloadBytes: z.number().int().min(1).max(100 * 1024 * 1024).default(900_000),
+        maxPayloadBytes: z
+          .number()
+          .int()
+          .min(1)
+          .max(100 * 1024 * 1024)
+          .default(900_000),
         /** Writes without a key are refused when true. @default true */
         requireKey: z.boolean().default(true),
         /** @default 1024 */
@@ -91,7 +103,7 @@ const namespaceConfig = z
       })
       .prefault({}),
   })
-  .refine((ns) => ns.defaultTarget in ns.targets, {
+  .refine((ns) => Object.hasOwn(ns.targets, ns.defaultTarget), {
     message: "must name one of the namespace's targets",
     path: ["defaultTarget"],
   });
@@ -108,27 +120,36 @@ export type NamespaceConfigInput = z.input<typeof namespaceConfig>;
 export type TargetConfig = z.output<typeof targetConfig>;
 export type BackoffConfig = z.output<typeof backoffConfig>;
 
-function toWalError(error: z.ZodError, source: string, prefix: string): WalError {
+/** Dotted path of an issue; an unknown key is named itself, not by its parent. */
+function issueField(issue: z.core.$ZodIssue): string {
+  const path = issue.path.map(String);
+  if (issue.code === "unrecognized_keys" && issue.keys[0] !== undefined) path.push(issue.keys[0]);
+  return path.join(".");
+}
+
+function toWalError(error: z.ZodError, source: string): WalError {
   const first = error.issues[0];
-  const field = [prefix, ...(first?.path ?? []).map(String)].filter(Boolean).join(".");
-  const all = error.issues
-    .map((i) => `${[prefix, ...i.path.map(String)].filter(Boolean).join(".") || "(root)"}: ${i.message}`)
-    .join("; ");
-  return new WalError(ErrorCode.invalidConfig, `${source} is invalid: ${all}. Fix the value and try again.`, {
-    field,
-  });
+  const field = first === undefined ? "" : issueField(first);
+  const all = error.issues.map((i) => `${issueField(i) || "(root)"}: ${i.message}`).join("; ");
+  return new WalError(
+    ErrorCode.invalidConfig,
+    `${source} is invalid: ${all}. Fix the value and try again.`,
+    {
+      field,
+    },
+  );
 }
 
 /** Validates one namespace config and fills its defaults. Throws WAL_INVALID_CONFIG naming the field. */
 export function parseNamespaceConfig(input: unknown, source = "namespace config"): NamespaceConfig {
   const result = namespaceConfig.safeParse(input);
-  if (!result.success) throw toWalError(result.error, source, "");
+  if (!result.success) throw toWalError(result.error, source);
   return result.data;
 }
 
 /** Validates a file of namespaces (`{ "namespaces": [...] }`). */
 export function parseNamespacesFile(input: unknown, source = "namespaces file"): NamespaceConfig[] {
   const result = namespacesFile.safeParse(input);
-  if (!result.success) throw toWalError(result.error, source, "");
+  if (!result.success) throw toWalError(result.error, source);
   return result.data.namespaces;
 }

@@ -10,6 +10,7 @@
 export class OffsetTracker {
   private readonly offsets: bigint[] = [];
   private readonly done = new Set<bigint>();
+  private readonly unfinished = new Set<bigint>();
   private head = 0;
   private last: bigint | undefined;
 
@@ -21,6 +22,7 @@ export class OffsetTracker {
       throw new RangeError(`offset ${offset} tracked after ${previous}; track in fetch order`);
     }
     this.offsets.push(value);
+    this.unfinished.add(value);
   }
 
   /**
@@ -28,9 +30,17 @@ export class OffsetTracker {
    * undefined otherwise.
    */
   complete(offset: string): string | undefined {
-    this.done.add(BigInt(offset));
+    const value = BigInt(offset);
+    if (!this.unfinished.delete(value)) {
+      throw new RangeError(`offset ${offset} is not tracked or already complete`);
+    }
+    this.done.add(value);
     let moved = false;
-    for (let next = this.offsets[this.head]; next !== undefined && this.done.has(next); next = this.offsets[this.head]) {
+    for (
+      let next = this.offsets[this.head];
+      next !== undefined && this.done.has(next);
+      next = this.offsets[this.head]
+    ) {
       this.done.delete(next);
       this.last = next;
       this.head += 1;

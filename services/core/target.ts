@@ -33,7 +33,11 @@ export class TargetError extends WalError {
   /** The target asked to be retried no sooner than this (e.g. HTTP Retry-After). */
   readonly retryAfterMs: number | undefined;
 
-  constructor(kind: FailureKind, message: string, options: { cause?: unknown; retryAfterMs?: number } = {}) {
+  constructor(
+    kind: FailureKind,
+    message: string,
+    options: { cause?: unknown; retryAfterMs?: number } = {},
+  ) {
     super(kind === "transient" ? ErrorCode.targetTransient : ErrorCode.targetPermanent, message, {
       cause: options.cause,
       canRetry: kind === "transient",

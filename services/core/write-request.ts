@@ -55,11 +55,17 @@ export function buildEntry(
   }
 
   if (request.key === "" && ns.limits.requireKey) {
-    throw invalid("key", `is required by namespace '${ns.name}' (it orders entries and scopes actors)`);
+    throw invalid(
+      "key",
+      `is required by namespace '${ns.name}' (it orders entries and scopes actors)`,
+    );
   }
   const keyBytes = Buffer.byteLength(request.key);
   if (keyBytes > ns.limits.maxKeyBytes) {
-    throw invalid("key", `is ${keyBytes} bytes; namespace '${ns.name}' allows at most ${ns.limits.maxKeyBytes}`);
+    throw invalid(
+      "key",
+      `is ${keyBytes} bytes; namespace '${ns.name}' allows at most ${ns.limits.maxKeyBytes}`,
+    );
   }
   if (request.idempotencyKey.length > maxIdempotencyKeyLength) {
     throw invalid("idempotency_key", `is longer than ${maxIdempotencyKeyLength} characters`);
@@ -86,10 +92,11 @@ export function buildEntry(
   }
 
   const operation = request.target.operation;
-  if (!isOperation(operation)) throw invalid("target.operation", `must be UPSERT or DELETE, got '${operation}'`);
+  if (!isOperation(operation))
+    throw invalid("target.operation", `must be UPSERT or DELETE, got '${operation}'`);
 
   const targetName = request.target.name === "" ? ns.defaultTarget : request.target.name;
-  if (!(targetName in ns.targets)) {
+  if (!Object.hasOwn(ns.targets, targetName)) {
     throw new WalError(
       ErrorCode.targetNotAllowed,
       `target.name '${targetName}' is not a target of namespace '${ns.name}'; use one of: ${Object.keys(ns.targets).join(", ")}`,

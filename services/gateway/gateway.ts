@@ -1,5 +1,9 @@
 import type { Kafka } from "kafkajs";
-import { createIdempotentProducer, ensureNamespaceTopics, KafkaLogAppender } from "../adapters/kafka/index.ts";
+import {
+  createIdempotentProducer,
+  ensureNamespaceTopics,
+  KafkaLogAppender,
+} from "../adapters/kafka/index.ts";
 import type { NamespaceConfig } from "../core/index.ts";
 import type { Logger } from "../observability/index.ts";
 import { startGrpcServer } from "./grpc-server.ts";
@@ -37,7 +41,11 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const grpcServer = await startGrpcServer(handler, options.host, options.grpcPort);
   const httpServer = await startHttpServer(handler, options.host, options.httpPort, () => ready);
   logger.info(
-    { grpc: `${options.host}:${grpcServer.port}`, http: `${options.host}:${httpServer.port}`, namespaces: [...byName.keys()] },
+    {
+      grpc: `${options.host}:${grpcServer.port}`,
+      http: `${options.host}:${httpServer.port}`,
+      namespaces: [...byName.keys()],
+    },
     "gateway serving",
   );
 

@@ -28,7 +28,11 @@ function metadataCarrier(metadata: grpc.Metadata): Record<string, string | undef
 }
 
 /** Serves wal.v1.WriteAheadLog over gRPC on the shared write handler. */
-export async function startGrpcServer(handler: WriteHandler, host: string, port: number): Promise<{ port: number; stop: () => Promise<void> }> {
+export async function startGrpcServer(
+  handler: WriteHandler,
+  host: string,
+  port: number,
+): Promise<{ port: number; stop: () => Promise<void> }> {
   const server = new grpc.Server({
     "grpc.max_receive_message_length": maxGrpcMessageBytes,
     "grpc.max_send_message_length": maxGrpcMessageBytes,
@@ -53,7 +57,10 @@ export async function startGrpcServer(handler: WriteHandler, host: string, port:
             },
             target: {
               name: req.target?.name ?? "",
-              operation: String(req.target?.operation ?? "OPERATION_UPSERT").replace(/^OPERATION_/, ""),
+              operation: String(req.target?.operation ?? "OPERATION_UPSERT").replace(
+                /^OPERATION_/,
+                "",
+              ),
               resource: req.target?.resource ?? "",
             },
           },

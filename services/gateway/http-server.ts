@@ -68,19 +68,31 @@ export async function startHttpServer(
 
   app.setErrorHandler((error: FastifyError, _request, reply) => {
     if (error.code === "FST_ERR_CTP_BODY_TOO_LARGE") {
-      return reply.status(413).send(rejection(ErrorCode.payloadTooLarge, "body", "request body exceeds 32 MiB"));
+      return reply
+        .status(413)
+        .send(rejection(ErrorCode.payloadTooLarge, "body", "request body exceeds 32 MiB"));
     }
     if (error.code === "FST_ERR_CTP_INVALID_MEDIA_TYPE") {
       return reply
         .status(415)
-        .send(rejection(ErrorCode.invalidArgument, "body", "send the request as Content-Type: application/json"));
+        .send(
+          rejection(
+            ErrorCode.invalidArgument,
+            "body",
+            "send the request as Content-Type: application/json",
+          ),
+        );
     }
     if ((error.statusCode ?? 500) < 500) {
       return reply
         .status(400)
-        .send(rejection(ErrorCode.invalidArgument, "body", `body is not valid JSON: ${error.message}`));
+        .send(
+          rejection(ErrorCode.invalidArgument, "body", `body is not valid JSON: ${error.message}`),
+        );
     }
-    return reply.status(500).send(rejection(ErrorCode.internal, "", `internal error: ${error.message}`));
+    return reply
+      .status(500)
+      .send(rejection(ErrorCode.internal, "", `internal error: ${error.message}`));
   });
 
   app.get("/healthz", async () => ({ status: "ok" }));
@@ -94,15 +106,24 @@ export async function startHttpServer(
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
       const field = issue?.path.join(".") || "body";
-      return reply.status(400).send(rejection(ErrorCode.invalidArgument, field, `${field}: ${issue?.message ?? "invalid"}`));
+      return reply
+        .status(400)
+        .send(
+          rejection(ErrorCode.invalidArgument, field, `${field}: ${issue?.message ?? "invalid"}`),
+        );
     }
     const body = parsed.data;
     const payload =
-      body.payload !== undefined ? Buffer.from(body.payload, "base64") : Buffer.from(body.payloadText ?? "", "utf8");
-    const result = await handler.write({ ...body, payload }, {
-      traceparent: request.headers.traceparent as string | undefined,
-      tracestate: request.headers.tracestate as string | undefined,
-    });
+      body.payload !== undefined
+        ? Buffer.from(body.payload, "base64")
+        : Buffer.from(body.payloadText ?? "", "utf8");
+    const result = await handler.write(
+      { ...body, payload },
+      {
+        traceparent: request.headers.traceparent as string | undefined,
+        tracestate: request.headers.tracestate as string | undefined,
+      },
+    );
     return reply.status(httpStatus(result)).send(result);
   });
 

@@ -1,2 +1,2 @@
 export { type GatewayOptions, type RunningGateway, startGateway } from "./gateway.ts";
-export { type WriteHandlerOptions, WriteHandler, type WriteResult } from "./write-handler.ts";
+export { WriteHandler, type WriteHandlerOptions, type WriteResult } from "./write-handler.ts";

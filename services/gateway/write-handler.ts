@@ -47,15 +47,29 @@ export class WriteHandler {
     private readonly logger: Logger,
   ) {}
 
-  async write(request: WriteRequest, traceCarrier: Record<string, string | undefined>): Promise<WriteResult> {
+  async write(
+    request: WriteRequest,
+    traceCarrier: Record<string, string | undefined>,
+  ): Promise<WriteResult> {
     if (this.draining) {
-      return failure(new WalError(ErrorCode.shuttingDown, "the gateway is shutting down; retry against another gateway", { canRetry: true }), "");
+      return failure(
+        new WalError(
+          ErrorCode.shuttingDown,
+          "the gateway is shutting down; retry against another gateway",
+          { canRetry: true },
+        ),
+        "",
+      );
     }
     if (this.inFlight >= this.options.maxInFlight) {
       return failure(
-        new WalError(ErrorCode.overloaded, `the gateway has ${this.inFlight} writes in flight, its limit; retry with backoff`, {
-          canRetry: true,
-        }),
+        new WalError(
+          ErrorCode.overloaded,
+          `the gateway has ${this.inFlight} writes in flight, its limit; retry with backoff`,
+          {
+            canRetry: true,
+          },
+        ),
         "",
       );
     }
@@ -92,7 +106,10 @@ export class WriteHandler {
           topic: topicNames.log(entry.namespace),
           key: entry.key,
           value: encodeEntry(entry),
-          headers: injectTraceContext({ [walHeaders.entryId]: entry.id, [walHeaders.attempt]: "0" }),
+          headers: injectTraceContext({
+            [walHeaders.entryId]: entry.id,
+            [walHeaders.attempt]: "0",
+          }),
         },
         this.options.writeTimeoutMs,
       );
@@ -100,9 +117,16 @@ export class WriteHandler {
       return { durable: Durability.true, id, message: "", code: "", field: "" };
     } catch (error) {
       const result = failure(error, id);
-      const level = result.code === ErrorCode.invalidArgument || result.field !== "" ? "info" : "warn";
+      const level =
+        result.code === ErrorCode.invalidArgument || result.field !== "" ? "info" : "warn";
       this.logger[level](
-        { entry_id: id, namespace: request.namespace, code: result.code, field: result.field, durable: result.durable },
+        {
+          entry_id: id,
+          namespace: request.namespace,
+          code: result.code,
+          field: result.field,
+          durable: result.durable,
+        },
         result.message,
       );
       return result;
@@ -112,7 +136,13 @@ export class WriteHandler {
 
 function failure(error: unknown, id: string): WriteResult {
   if (!isWalError(error)) {
-    return { durable: Durability.false, id, message: `internal error: ${describeError(error)}`, code: ErrorCode.internal, field: "" };
+    return {
+      durable: Durability.false,
+      id,
+      message: `internal error: ${describeError(error)}`,
+      code: ErrorCode.internal,
+      field: "",
+    };
   }
   return {
     durable: error.code === ErrorCode.logOutcomeUnknown ? Durability.unknown : Durability.false,

@@ -1,2 +1,9 @@
 export { createLogger, type Logger } from "./logger.ts";
-export { injectTraceContext, SpanKind, startTelemetry, type Telemetry, tracer, withSpanFrom } from "./telemetry.ts";
+export {
+  injectTraceContext,
+  SpanKind,
+  startTelemetry,
+  type Telemetry,
+  tracer,
+  withSpanFrom,
+} from "./telemetry.ts";

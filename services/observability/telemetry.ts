@@ -19,7 +19,8 @@ export interface Telemetry {
 
 export function startTelemetry(serviceName: string): Telemetry {
   const exportConfigured =
-    process.env.OTEL_TRACES_EXPORTER !== undefined || process.env.OTEL_EXPORTER_OTLP_ENDPOINT !== undefined;
+    process.env.OTEL_TRACES_EXPORTER !== undefined ||
+    process.env.OTEL_EXPORTER_OTLP_ENDPOINT !== undefined;
   const sdk = new NodeSDK({
     serviceName,
     autoDetectResources: false,

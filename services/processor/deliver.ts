@@ -22,12 +22,19 @@ export interface FailedAttempt {
  * one (which has nowhere else to go until the dead-letter queue exists)
  * waits the longest backoff, so the key is held, not dropped.
  */
-export function nextDelayMs(ns: NamespaceConfig, attempt: number, error: unknown, random = Math.random): number {
+export function nextDelayMs(
+  ns: NamespaceConfig,
+  attempt: number,
+  error: unknown,
+  random = Math.random,
+): number {
   const backoff = ns.delivery.inPlaceRetry;
   const permanent = isWalError(error) && error.code === ErrorCode.targetPermanent;
   const scheduled = permanent ? backoff.maxMs : backoffDelayMs(backoff, attempt, random);
   const asked = (error as { retryAfterMs?: unknown }).retryAfterMs;
-  return typeof asked === "number" ? Math.max(scheduled, Math.min(asked, backoff.maxMs)) : scheduled;
+  return typeof asked === "number"
+    ? Math.max(scheduled, Math.min(asked, backoff.maxMs))
+    : scheduled;
 }
 
 /**

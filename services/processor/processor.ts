@@ -1,12 +1,16 @@
 import type { Kafka } from "kafkajs";
 import {
+  type FetchedRecord,
+  KafkaLogConsumer,
+  type PartitionWork,
+} from "../adapters/kafka/index.ts";
+import {
   decodeEntry,
   KeyedActors,
   type NamespaceConfig,
   topicNames,
   type WalEntry,
 } from "../core/index.ts";
-import { type FetchedRecord, KafkaLogConsumer, type PartitionWork } from "../adapters/kafka/index.ts";
 import { injectTraceContext, type Logger, SpanKind, withSpanFrom } from "../observability/index.ts";
 import { TargetRegistry } from "../targets/index.ts";
 import { deliverInPlace } from "./deliver.ts";
@@ -46,7 +50,10 @@ export class Processor {
       );
       this.consumers.push(consumer);
       await consumer.start((records, work) => this.processBatch(ns, records, work));
-      this.options.logger.info({ namespace: ns.name, topic: topicNames.log(ns.name) }, "processor consuming");
+      this.options.logger.info(
+        { namespace: ns.name, topic: topicNames.log(ns.name) },
+        "processor consuming",
+      );
     }
   }
 
@@ -56,7 +63,11 @@ export class Processor {
     await this.targets.close();
   }
 
-  private async processBatch(ns: NamespaceConfig, records: FetchedRecord[], work: PartitionWork): Promise<void> {
+  private async processBatch(
+    ns: NamespaceConfig,
+    records: FetchedRecord[],
+    work: PartitionWork,
+  ): Promise<void> {
     const actors = new KeyedActors<FetchedRecord>(
       ns.delivery.maxConcurrentKeys,
       (_key, record) => this.processRecord(ns, record, work.signal),
@@ -74,7 +85,11 @@ export class Processor {
     await actors.idle();
   }
 
-  private async processRecord(ns: NamespaceConfig, record: FetchedRecord, signal: AbortSignal): Promise<void> {
+  private async processRecord(
+    ns: NamespaceConfig,
+    record: FetchedRecord,
+    signal: AbortSignal,
+  ): Promise<void> {
     signal.throwIfAborted();
     const log = this.options.logger;
     let entry: WalEntry;
@@ -88,12 +103,17 @@ export class Processor {
       return;
     }
     if (entry.lifecycle.expiresAtMs !== null && entry.lifecycle.expiresAtMs < Date.now()) {
-      log.warn({ entry_id: entry.id, namespace: ns.name, key: entry.key }, "entry expired before delivery; not applied");
+      log.warn(
+        { entry_id: entry.id, namespace: ns.name, key: entry.key },
+        "entry expired before delivery; not applied",
+      );
       return;
     }
     const targetConfig = ns.targets[entry.target.name];
     if (targetConfig === undefined) {
-      throw new Error(`target '${entry.target.name}' is no longer declared by namespace '${ns.name}'`);
+      throw new Error(
+        `target '${entry.target.name}' is no longer declared by namespace '${ns.name}'`,
+      );
     }
     const target = await this.targets.get(targetConfig);
     const version = BigInt(record.offset);
@@ -112,12 +132,23 @@ export class Processor {
           signal,
           (failure) =>
             log.warn(
-              { entry_id: entry.id, namespace: ns.name, key: entry.key, target: entry.target.name, ...failure },
+              {
+                entry_id: entry.id,
+                namespace: ns.name,
+                key: entry.key,
+                target: entry.target.name,
+                ...failure,
+              },
               `delivery failed: ${failure.message}; retrying in place`,
             ),
         );
         log.debug(
-          { entry_id: entry.id, namespace: ns.name, key: entry.key, latency_ms: Date.now() - startedAt },
+          {
+            entry_id: entry.id,
+            namespace: ns.name,
+            key: entry.key,
+            latency_ms: Date.now() - startedAt,
+          },
           "delivered",
         );
       },

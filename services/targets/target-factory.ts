@@ -1,8 +1,8 @@
 import type { Kafka, Producer } from "kafkajs";
-import type { Target, TargetConfig } from "../core/index.ts";
 import { WebhookTarget } from "../adapters/http/index.ts";
 import { createIdempotentProducer, KafkaTopicTarget } from "../adapters/kafka/index.ts";
 import { MemcachedTarget } from "../adapters/memcached/index.ts";
+import type { Target, TargetConfig } from "../core/index.ts";
 import type { Logger } from "../observability/index.ts";
 
 /**

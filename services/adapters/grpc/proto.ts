@@ -8,7 +8,11 @@ export interface WriteToLogRequestWire {
   namespace: string;
   lifecycle: { delay_ms: number; deliver_at_ms: number; ttl_ms: number } | null;
   payload: Buffer;
-  target: { name: string; operation: "OPERATION_UPSERT" | "OPERATION_DELETE"; resource: string } | null;
+  target: {
+    name: string;
+    operation: "OPERATION_UPSERT" | "OPERATION_DELETE";
+    resource: string;
+  } | null;
   key: string;
   idempotency_key: string;
 }

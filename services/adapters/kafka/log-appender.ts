@@ -46,13 +46,19 @@ export class KafkaLogAppender implements LogAppender {
   append(record: LogRecord, timeoutMs: number): Promise<void> {
     if (this.closed) {
       return Promise.reject(
-        new WalError(ErrorCode.shuttingDown, "the gateway is shutting down; retry against another gateway", {
-          canRetry: true,
-        }),
+        new WalError(
+          ErrorCode.shuttingDown,
+          "the gateway is shutting down; retry against another gateway",
+          {
+            canRetry: true,
+          },
+        ),
       );
     }
     if (this.inFlightSince !== undefined && Date.now() - this.inFlightSince > timeoutMs) {
-      return Promise.reject(this.unavailable(`Kafka has not acknowledged a write for over ${timeoutMs} ms`));
+      return Promise.reject(
+        this.unavailable(`Kafka has not acknowledged a write for over ${timeoutMs} ms`),
+      );
     }
     return new Promise((resolve, reject) => {
       const pending: PendingAppend = {
@@ -118,7 +124,10 @@ export class KafkaLogAppender implements LogAppender {
     for (const pending of batch) pending.handedOver = true;
     this.inFlightSince = Date.now();
 
-    const byTopic = new Map<string, { key: string; value: Buffer; headers: Record<string, string> }[]>();
+    const byTopic = new Map<
+      string,
+      { key: string; value: Buffer; headers: Record<string, string> }[]
+    >();
     for (const { record } of batch) {
       const messages = byTopic.get(record.topic) ?? [];
       messages.push({ key: record.key, value: record.value, headers: record.headers });

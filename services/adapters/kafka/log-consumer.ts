@@ -30,7 +30,9 @@ export interface LogConsumerOptions {
   commitIntervalMs?: number;
 }
 
-function headersOf(raw: EachBatchPayload["batch"]["messages"][number]["headers"]): Record<string, string> {
+function headersOf(
+  raw: EachBatchPayload["batch"]["messages"][number]["headers"],
+): Record<string, string> {
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(raw ?? {})) {
     const first = Array.isArray(value) ? value[0] : value;
@@ -80,7 +82,8 @@ export class KafkaLogConsumer {
   }
 
   private async runBatch(payload: EachBatchPayload, handler: BatchHandler): Promise<void> {
-    const { batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale } = payload;
+    const { batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale } =
+      payload;
     if (batch.messages.length === 0) return;
 
     const tracker = new OffsetTracker();
@@ -93,7 +96,10 @@ export class KafkaLogConsumer {
       heartbeat()
         .then(() => commitOffsetsIfNecessary())
         .catch((error: unknown) => {
-          this.logger.warn({ err: error, partition: batch.partition }, "heartbeat or commit failed; a rebalance may follow");
+          this.logger.warn(
+            { err: error, partition: batch.partition },
+            "heartbeat or commit failed; a rebalance may follow",
+          );
         });
     }, this.options.commitIntervalMs ?? 1_000);
 

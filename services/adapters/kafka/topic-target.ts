@@ -25,7 +25,11 @@ export class KafkaTopicTarget implements Target {
           {
             key: entry.target.resource ?? entry.key,
             value: entry.target.operation === "DELETE" ? null : entry.payload,
-            headers: { ...traceHeaders, [walHeaders.entryId]: entry.id, "wal-version": version.toString() },
+            headers: {
+              ...traceHeaders,
+              [walHeaders.entryId]: entry.id,
+              "wal-version": version.toString(),
+            },
           },
         ],
       });

@@ -6,7 +6,10 @@ import { type NamespaceConfig, topicNames } from "../../core/index.ts";
  * partitions and replication factor of its config. Existing topics are left
  * as they are. Returns the names of the topics created.
  */
-export async function ensureNamespaceTopics(kafka: Kafka, namespaces: NamespaceConfig[]): Promise<string[]> {
+export async function ensureNamespaceTopics(
+  kafka: Kafka,
+  namespaces: NamespaceConfig[],
+): Promise<string[]> {
   const admin = kafka.admin();
   await admin.connect();
   try {

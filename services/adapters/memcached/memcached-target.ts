@@ -32,7 +32,10 @@ export class MemcachedTarget implements Target {
       retries: 1,
       timeout: 1,
       expires: options.expiresSeconds,
-      logger: { log: (...args: unknown[]) => logger.warn({ component: "memjs" }, args.map(String).join(" ")) },
+      logger: {
+        log: (...args: unknown[]) =>
+          logger.warn({ component: "memjs" }, args.map(String).join(" ")),
+      },
     });
   }
 
@@ -43,7 +46,10 @@ export class MemcachedTarget implements Target {
   async apply({ entry, version }: Delivery): Promise<void> {
     const cacheKey = this.options.keyPrefix + (entry.target.resource ?? entry.key);
     if (Buffer.byteLength(cacheKey) > 230) {
-      throw new TargetError("permanent", `cache key '${cacheKey.slice(0, 40)}…' exceeds memcached's 250-byte key limit`);
+      throw new TargetError(
+        "permanent",
+        `cache key '${cacheKey.slice(0, 40)}…' exceeds memcached's 250-byte key limit`,
+      );
     }
     if (entry.payload.length > maxItemBytes) {
       throw new TargetError(
@@ -57,7 +63,9 @@ export class MemcachedTarget implements Target {
       if (stored.value !== null && BigInt(stored.value.toString()) >= version) return;
       if (entry.target.operation === "DELETE") await this.client.delete(cacheKey);
       else await this.client.set(cacheKey, entry.payload, { expires: this.options.expiresSeconds });
-      await this.client.set(versionKey, version.toString(), { expires: this.options.expiresSeconds });
+      await this.client.set(versionKey, version.toString(), {
+        expires: this.options.expiresSeconds,
+      });
     } catch (cause) {
       throw new TargetError(
         "transient",
