@@ -20,10 +20,10 @@ export async function runService(
   try {
     service = await start(logger);
   } catch (error) {
-    logger.fatal(
-      { err: error, code: isWalError(error) ? error.code : undefined },
-      `cannot start: ${describeError(error)}`,
-    );
+    const reason = `cannot start: ${describeError(error)}`;
+    if (isWalError(error)) logger.fatal({ code: error.code, field: error.field }, reason);
+    else logger.fatal({ err: error }, reason);
+    process.stderr.write(`wal ${name}: ${reason}\n`);
     await telemetry.shutdown();
     process.exit(2);
   }

@@ -6,6 +6,7 @@ import {
   readSettings,
   type SettingName,
 } from "../config/index.ts";
+import { describeError, ErrorCode, isWalError, WalError } from "../core/index.ts";
 import { startGateway } from "../gateway/index.ts";
 import { createLogger, type Logger } from "../observability/index.ts";
 import { Processor } from "../processor/index.ts";
@@ -24,27 +25,47 @@ const processorSettings = [
   "kafkaBrokers",
   "namespaces",
   "partitionConcurrency",
+  "sessionTimeoutMs",
 ] as const satisfies readonly SettingName[];
+
+/** Kafka failures at start name the brokers and say how to get a broker. */
+async function reachingKafka<T>(brokers: string[], work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (cause) {
+    if (isWalError(cause)) throw cause;
+    throw new WalError(
+      ErrorCode.logUnavailable,
+      `cannot use Kafka at ${brokers.join(",")} (${describeError(cause)}); start it with 'wal infra up' or point --kafka-brokers (WAL_KAFKA_BROKERS) at a running cluster`,
+      { cause },
+    );
+  }
+}
 
 async function gateway(options: Record<string, unknown>, logger: Logger): Promise<Stoppable> {
   const settings = readSettings(options, gatewaySettings);
   const namespaces = await loadNamespacesFile(settings.namespaces);
   const kafka = createKafka({ brokers: settings.kafkaBrokers, clientId: "wal-gateway" }, logger);
-  return startGateway({ ...settings, kafka, namespaces, logger });
+  return reachingKafka(settings.kafkaBrokers, () =>
+    startGateway({ ...settings, kafka, namespaces, logger }),
+  );
 }
 
 async function processor(options: Record<string, unknown>, logger: Logger): Promise<Stoppable> {
   const settings = readSettings(options, processorSettings);
   const namespaces = await loadNamespacesFile(settings.namespaces);
   const kafka = createKafka({ brokers: settings.kafkaBrokers, clientId: "wal-processor" }, logger);
-  await ensureNamespaceTopics(kafka, namespaces);
   const running = new Processor({
     kafka,
     namespaces,
     logger,
     partitionsConsumedConcurrently: settings.partitionConcurrency,
+    sessionTimeoutMs: settings.sessionTimeoutMs,
   });
-  await running.start();
+  await reachingKafka(settings.kafkaBrokers, async () => {
+    await ensureNamespaceTopics(kafka, namespaces);
+    await running.start();
+  });
   return running;
 }
 

@@ -4,6 +4,7 @@ import { WalClient } from "../client/index.ts";
 import { addSettings, readSettings } from "../config/index.ts";
 import { failAndExit } from "./run-service.ts";
 
+const grpcUnavailable = 14;
 const exitCodeByDurability = { TRUE: 0, FALSE: 1, UNKNOWN: 3 } as const;
 
 interface WriteOptions {
@@ -52,18 +53,25 @@ export function registerWriteCommand(program: Command): void {
             throw new Error(`--ttl-ms must be a non-negative integer, got '${options.ttlMs}'`);
           const client = new WalClient(gateway);
           try {
-            const outcome = await client.write({
-              namespace,
-              key: options.key,
-              payload,
-              idempotencyKey: options.idempotencyKey,
-              lifecycle: { ttlMs },
-              target: {
-                name: options.target,
-                operation: options.operation,
-                resource: options.resource,
-              },
-            });
+            const outcome = await client
+              .write({
+                namespace,
+                key: options.key,
+                payload,
+                idempotencyKey: options.idempotencyKey,
+                lifecycle: { ttlMs },
+                target: {
+                  name: options.target,
+                  operation: options.operation,
+                  resource: options.resource,
+                },
+              })
+              .catch((error: { code?: number }) => {
+                if (error.code !== grpcUnavailable) throw error;
+                throw new Error(
+                  `no gateway answers at ${gateway}; start one with 'wal start', or point --gateway (WAL_GATEWAY) at one`,
+                );
+              });
             process.stdout.write(`${JSON.stringify(outcome)}\n`);
             process.exitCode = exitCodeByDurability[outcome.durable];
           } finally {

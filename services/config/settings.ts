@@ -94,6 +94,14 @@ export const settingSpecs = {
     description: "partitions of a namespace a processor works on at once",
     schema: positiveInt,
   }),
+  sessionTimeoutMs: spec({
+    flag: "--session-timeout-ms <ms>",
+    env: "WAL_SESSION_TIMEOUT_MS",
+    defaultValue: "30000",
+    description:
+      "how soon the group gives a dead processor's partitions to another (broker allows 6000 and up)",
+    schema: z.coerce.number().int().min(1_000),
+  }),
   gateway: spec({
     flag: "--gateway <host:port>",
     env: "WAL_GATEWAY",

@@ -23,6 +23,7 @@ export { OffsetTracker } from "./offset-tracker.ts";
 export { type Delivery, type FailureKind, type Target, TargetError } from "./target.ts";
 export { topicNames } from "./topics.ts";
 export { Durability } from "./trilean.ts";
+export { describeIssues, issueField } from "./validation.ts";
 export {
   buildEntry,
   entryIdFor,

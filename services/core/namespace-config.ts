@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { ErrorCode, WalError } from "./errors.ts";
+import { describeIssues } from "./validation.ts";
 
 /**
  * The one schema of a namespace's config. The gateway, the processor, the CLI
@@ -120,22 +121,13 @@ export type NamespaceConfigInput = z.input<typeof namespaceConfig>;
 export type TargetConfig = z.output<typeof targetConfig>;
 export type BackoffConfig = z.output<typeof backoffConfig>;
 
-/** Dotted path of an issue; an unknown key is named itself, not by its parent. */
-function issueField(issue: z.core.$ZodIssue): string {
-  const path = issue.path.map(String);
-  if (issue.code === "unrecognized_keys" && issue.keys[0] !== undefined) path.push(issue.keys[0]);
-  return path.join(".");
-}
-
 function toWalError(error: z.ZodError, source: string): WalError {
-  const first = error.issues[0];
-  const field = first === undefined ? "" : issueField(first);
-  const all = error.issues.map((i) => `${issueField(i) || "(root)"}: ${i.message}`).join("; ");
+  const { field, message } = describeIssues(error, "(root)");
   return new WalError(
     ErrorCode.invalidConfig,
-    `${source} is invalid: ${all}. Fix the value and try again.`,
+    `${source} is invalid: ${message}. Fix the value and try again.`,
     {
-      field,
+      field: field === "(root)" ? "" : field,
     },
   );
 }

@@ -1,7 +1,12 @@
 import { readFileSync } from "node:fs";
 import Fastify, { type FastifyError } from "fastify";
 import { z } from "zod";
-import { Durability, ErrorCode, type ErrorCode as ErrorCodeType } from "../core/index.ts";
+import {
+  Durability,
+  describeIssues,
+  ErrorCode,
+  type ErrorCode as ErrorCodeType,
+} from "../core/index.ts";
 import type { WriteHandler, WriteResult } from "./write-handler.ts";
 
 export const openApiPath = new URL("../../schemas/openapi/wal.v1.yaml", import.meta.url);
@@ -65,6 +70,8 @@ export async function startHttpServer(
 ): Promise<{ port: number; stop: () => Promise<void> }> {
   const app = Fastify({ logger: false, bodyLimit: 32 * 1024 * 1024 });
   const openApi = readFileSync(openApiPath, "utf8");
+  // Only JSON is accepted; anything else is answered 415 by the error handler below.
+  app.removeContentTypeParser("text/plain");
 
   app.setErrorHandler((error: FastifyError, _request, reply) => {
     if (error.code === "FST_ERR_CTP_BODY_TOO_LARGE") {
@@ -104,13 +111,10 @@ export async function startHttpServer(
   app.post("/v1/write", async (request, reply) => {
     const parsed = writeBody.safeParse(request.body);
     if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      const field = issue?.path.join(".") || "body";
+      const { field, message } = describeIssues(parsed.error, "body");
       return reply
         .status(400)
-        .send(
-          rejection(ErrorCode.invalidArgument, field, `${field}: ${issue?.message ?? "invalid"}`),
-        );
+        .send(rejection(ErrorCode.invalidArgument, field, `${message}; see /openapi.yaml`));
     }
     const body = parsed.data;
     const payload =

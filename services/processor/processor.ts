@@ -21,6 +21,8 @@ export interface ProcessorOptions {
   logger: Logger;
   /** Partitions of one namespace processed at once. @default 4 */
   partitionsConsumedConcurrently?: number;
+  /** @default 30000 */
+  sessionTimeoutMs?: number;
 }
 
 /**
@@ -45,6 +47,7 @@ export class Processor {
           groupId: topicNames.processorGroup(ns.name),
           topic: topicNames.log(ns.name),
           partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 4,
+          sessionTimeoutMs: this.options.sessionTimeoutMs ?? 30_000,
         },
         this.options.logger,
       );

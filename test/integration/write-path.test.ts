@@ -4,7 +4,12 @@ import memjs from "memjs";
 import { WalClient } from "../../services/client/index.ts";
 import { dropNamespace } from "../support/kafka.ts";
 import { eventually, memcachedServers, uniqueName } from "../support/servers.ts";
-import { startGateway, startProcessor, type WalProcess, writeNamespacesFile } from "../support/wal-process.ts";
+import {
+  startGateway,
+  startProcessor,
+  type WalProcess,
+  writeNamespacesFile,
+} from "../support/wal-process.ts";
 import { WebhookReceiver } from "../support/webhook-receiver.ts";
 
 const keys = 30;
@@ -105,7 +110,12 @@ describe("write path: WriteToLog to targets in key order", () => {
     await eventually("the HTTP write in memcached", 30_000, async () =>
       (await cache.get(`${prefix}${key}`)).value?.toString() === "from-http" ? true : undefined,
     );
-    const del = await client.write({ namespace, key, payload: "", target: { operation: "DELETE" } });
+    const del = await client.write({
+      namespace,
+      key,
+      payload: "",
+      target: { operation: "DELETE" },
+    });
     assert.equal(del.durable, "TRUE");
     await eventually("the key deleted from memcached", 30_000, async () =>
       (await cache.get(`${prefix}${key}`)).value === null ? true : undefined,
@@ -123,6 +133,10 @@ describe("write path: WriteToLog to targets in key order", () => {
       receiver.calls.find((c) => c.entryId === outcome.id),
     );
     assert.match(call.traceparent ?? "", new RegExp(`^00-${traceId}-[0-9a-f]{16}-01$`));
-    assert.notEqual(call.traceparent, `00-${traceId}-00f067aa0ba902b7-01`, "the delivery has its own span");
+    assert.notEqual(
+      call.traceparent,
+      `00-${traceId}-00f067aa0ba902b7-01`,
+      "the delivery has its own span",
+    );
   });
 });

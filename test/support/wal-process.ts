@@ -19,7 +19,10 @@ export interface LogLine {
 export class WalProcess {
   readonly lines: LogLine[] = [];
   private readonly exited: Promise<number | null>;
-  private readonly waiters: Array<{ test: (line: LogLine) => boolean; resolve: (line: LogLine) => void }> = [];
+  private readonly waiters: Array<{
+    test: (line: LogLine) => boolean;
+    resolve: (line: LogLine) => void;
+  }> = [];
 
   private constructor(private readonly child: ChildProcess) {
     this.exited = new Promise((resolve) => child.once("exit", (code) => resolve(code)));
@@ -41,7 +44,12 @@ export class WalProcess {
 
   static start(args: string[], env: Record<string, string>): WalProcess {
     const child = spawn(process.execPath, [walBin, ...args], {
-      env: { ...process.env, WAL_KAFKA_BROKERS: kafkaBrokers.join(","), WAL_LOG_LEVEL: "info", ...env },
+      env: {
+        ...process.env,
+        WAL_KAFKA_BROKERS: kafkaBrokers.join(","),
+        WAL_LOG_LEVEL: "info",
+        ...env,
+      },
       stdio: ["ignore", "pipe", "inherit"],
     });
     return new WalProcess(child);
@@ -53,11 +61,16 @@ export class WalProcess {
     if (seen !== undefined) return seen;
     const found = new Promise<LogLine>((resolve) => this.waiters.push({ test, resolve }));
     const exited = this.exited.then((code) => {
-      throw new Error(`wal exited (code ${code}) before logging the awaited line; last lines: ${JSON.stringify(this.lines.slice(-5))}`);
+      throw new Error(
+        `wal exited (code ${code}) before logging the awaited line; last lines: ${JSON.stringify(this.lines.slice(-5))}`,
+      );
     });
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`no matching log line within ${timeoutMs} ms`)), timeoutMs);
+      timer = setTimeout(
+        () => reject(new Error(`no matching log line within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
     });
     try {
       return await Promise.race([found, exited, timeout]);
@@ -80,7 +93,9 @@ export class WalProcess {
 }
 
 /** A temporary namespaces file; `remove` deletes it. */
-export async function writeNamespacesFile(namespaces: NamespaceConfigInput[]): Promise<{ path: string; remove: () => Promise<void> }> {
+export async function writeNamespacesFile(
+  namespaces: NamespaceConfigInput[],
+): Promise<{ path: string; remove: () => Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), "wal-test-"));
   const path = join(dir, "namespaces.json");
   await writeFile(path, JSON.stringify({ namespaces }));
@@ -98,7 +113,11 @@ export async function startGateway(namespacesFile: string, env: Record<string, s
 }
 
 /** Starts a processor and resolves once it consumes every namespace of the file. */
-export async function startProcessor(namespacesFile: string, namespaceCount: number, env: Record<string, string> = {}) {
+export async function startProcessor(
+  namespacesFile: string,
+  namespaceCount: number,
+  env: Record<string, string> = {},
+) {
   const process = WalProcess.start(["processor"], { WAL_NAMESPACES_FILE: namespacesFile, ...env });
   for (let seen = 0; seen < namespaceCount; ) {
     await process.waitForLine((l) => l.msg === "processor consuming" && seen++ >= 0);

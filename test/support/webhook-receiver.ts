@@ -16,15 +16,21 @@ export interface ReceivedCall {
  */
 export class WebhookReceiver {
   readonly calls: ReceivedCall[] = [];
+  /** Each answer waits this long, as a slow endpoint. */
+  responseDelayMs = 0;
   private failures: { status: number; remaining: number; retryAfter?: string } | undefined;
   private readonly server: Server;
 
   private constructor() {
     this.server = createServer((request, response) => {
-      void readBody(request).then((body) => {
+      void readBody(request).then(async (body) => {
+        if (this.responseDelayMs > 0) await new Promise((r) => setTimeout(r, this.responseDelayMs));
         if (this.failures !== undefined && this.failures.remaining > 0) {
           this.failures.remaining -= 1;
-          const headers = this.failures.retryAfter === undefined ? {} : { "retry-after": this.failures.retryAfter };
+          const headers =
+            this.failures.retryAfter === undefined
+              ? {}
+              : { "retry-after": this.failures.retryAfter };
           response.writeHead(this.failures.status, headers).end();
           return;
         }
@@ -52,7 +58,11 @@ export class WebhookReceiver {
   }
 
   failNext(count: number, status: number, retryAfter?: string): void {
-    this.failures = { status, remaining: count, ...(retryAfter === undefined ? {} : { retryAfter }) };
+    this.failures = {
+      status,
+      remaining: count,
+      ...(retryAfter === undefined ? {} : { retryAfter }),
+    };
   }
 
   /** The first call of each entry id, in arrival order: what a receiver that drops repeats applies. */

@@ -26,6 +26,8 @@ export interface LogConsumerOptions {
   topic: string;
   /** Partitions handled at once by this consumer. @default 4 */
   partitionsConsumedConcurrently?: number;
+  /** How long the group waits for a silent member before reassigning its partitions. @default 30000 */
+  sessionTimeoutMs?: number;
   /** How often progress is committed and liveness checked while a batch runs. @default 1000 */
   commitIntervalMs?: number;
 }
@@ -58,8 +60,8 @@ export class KafkaLogConsumer {
   ) {
     this.consumer = kafka.consumer({
       groupId: options.groupId,
-      sessionTimeout: 30_000,
-      heartbeatInterval: 3_000,
+      sessionTimeout: options.sessionTimeoutMs ?? 30_000,
+      heartbeatInterval: Math.min(3_000, Math.floor((options.sessionTimeoutMs ?? 30_000) / 3)),
       allowAutoTopicCreation: false,
     });
   }
