@@ -1,7 +1,13 @@
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
+import { describe, it, type TestContext } from "node:test";
 import { WalClient } from "../../services/client/index.ts";
 import { dropNamespace } from "../support/kafka.ts";
+import {
+  allDelivered,
+  assertKeyOrder,
+  type KeyedStream,
+  writeKeyedStream,
+} from "../support/keyed-stream.ts";
 import { eventually, uniqueName } from "../support/servers.ts";
 import {
   startGateway,
@@ -11,89 +17,77 @@ import {
 } from "../support/wal-process.ts";
 import { WebhookReceiver } from "../support/webhook-receiver.ts";
 
-const keys = 20;
-const writesPerKey = 30;
 const processorEnv = { WAL_SESSION_TIMEOUT_MS: "6000" };
 
-describe("processor killed with SIGKILL mid-stream", () => {
-  const namespace = uniqueName("crash");
-  let receiver: WebhookReceiver;
-  let gateway: { process: WalProcess; grpc: string };
-  let processors: WalProcess[] = [];
-  let client: WalClient;
-  let namespacesFile: { path: string; remove: () => Promise<void> };
-
-  before(async () => {
-    receiver = await WebhookReceiver.start();
-    // A slow endpoint keeps deliveries in flight when the processor dies.
-    receiver.responseDelayMs = 5;
-    namespacesFile = await writeNamespacesFile([
-      {
-        name: namespace,
-        partitions: 3,
-        targets: { hook: { type: "webhook", url: receiver.url } },
-        defaultTarget: "hook",
-      },
-    ]);
-    gateway = await startGateway(namespacesFile.path);
-    client = new WalClient(gateway.grpc);
-  });
-
-  after(async () => {
+/** A namespace delivering to a slow webhook, a gateway and a client; torn down after the test. */
+async function streamFixture(t: TestContext, prefix: string) {
+  const namespace = uniqueName(prefix);
+  const receiver = await WebhookReceiver.start();
+  // A slow endpoint keeps deliveries in flight when a processor stops or dies.
+  receiver.responseDelayMs = 5;
+  const file = await writeNamespacesFile([
+    {
+      name: namespace,
+      partitions: 3,
+      targets: { hook: { type: "webhook", url: receiver.url } },
+      defaultTarget: "hook",
+    },
+  ]);
+  const gateway = await startGateway(file.path);
+  const client = new WalClient(gateway.grpc);
+  const processors: WalProcess[] = [];
+  t.after(async () => {
     client.close();
     await Promise.all([gateway.process.stop(), ...processors.map((p) => p.stop())]);
     await receiver.close();
     await dropNamespace(namespace);
-    await namespacesFile.remove();
+    await file.remove();
+  });
+  const stream: KeyedStream = { namespace, keys: 20, writesPerKey: 30 };
+  const startOne = async () => {
+    const processor = await startProcessor(file.path, 1, processorEnv);
+    processors.push(processor);
+    return processor;
+  };
+  const deliveredPart = () =>
+    eventually("part of the stream delivered", 60_000, async () =>
+      receiver.calls.length >= (stream.keys * stream.writesPerKey) / 5 ? true : undefined,
+    );
+  return { receiver, client, stream, startOne, deliveredPart };
+}
+
+describe("processors stopping mid-stream lose nothing and keep key order", () => {
+  it("SIGKILL, then a new processor: every acknowledged entry arrives", async (t) => {
+    const { receiver, client, stream, startOne, deliveredPart } = await streamFixture(t, "crash");
+    const first = await startOne();
+    const writing = writeKeyedStream(client, stream);
+    await deliveredPart();
+    await first.kill();
+    const deliveredBeforeKill = receiver.firstCalls().length;
+    const acknowledged = await writing;
+    assert.ok(deliveredBeforeKill < acknowledged.size, "the kill came before the end");
+
+    await startOne();
+    const delivered = await eventually("every acknowledged entry", 120_000, async () =>
+      allDelivered(receiver, acknowledged),
+    );
+    assert.equal(acknowledged.size, stream.keys * stream.writesPerKey);
+    assert.equal(delivered.size, acknowledged.size, "nothing but acknowledged entries arrived");
+    assertKeyOrder(receiver, stream);
   });
 
-  it("delivers every acknowledged entry after a restart, in key order", async () => {
-    const first = await startProcessor(namespacesFile.path, 1, processorEnv);
-    processors = [first];
-    const acknowledged = new Set<string>();
-    let killedAt = -1;
-
-    const writing = Promise.all(
-      Array.from({ length: keys }, async (_, k) => {
-        for (let seq = 0; seq < writesPerKey; seq += 1) {
-          const outcome = await client.write({
-            namespace,
-            key: `key-${k}`,
-            payload: `key-${k}/${seq}`,
-          });
-          assert.equal(outcome.durable, "TRUE", `${outcome.code} ${outcome.message}`);
-          acknowledged.add(outcome.id);
-        }
-      }),
+  it("a second processor joins, then the first stops gracefully: nothing lost", async (t) => {
+    const { receiver, client, stream, startOne, deliveredPart } = await streamFixture(t, "rebal");
+    const first = await startOne();
+    const writing = writeKeyedStream(client, stream);
+    await deliveredPart();
+    await startOne();
+    assert.equal(await first.stop(), 0, "graceful stop exits 0");
+    const acknowledged = await writing;
+    const delivered = await eventually("every acknowledged entry", 120_000, async () =>
+      allDelivered(receiver, acknowledged),
     );
-
-    await eventually("the first processor to deliver part of the stream", 60_000, async () =>
-      receiver.calls.length >= (keys * writesPerKey) / 5 ? true : undefined,
-    );
-    await first.kill();
-    killedAt = receiver.firstCalls().length;
-    await writing;
-    assert.ok(killedAt < acknowledged.size, "the kill happened before everything was delivered");
-
-    processors.push(await startProcessor(namespacesFile.path, 1, processorEnv));
-    const delivered = await eventually(
-      "every acknowledged entry at the webhook",
-      120_000,
-      async () => {
-        const ids = new Set(receiver.calls.map((c) => c.entryId));
-        return [...acknowledged].every((id) => ids.has(id)) ? ids : undefined;
-      },
-    );
-    assert.equal(acknowledged.size, keys * writesPerKey);
-    assert.equal(delivered.size, acknowledged.size, "nothing but acknowledged entries arrived");
-
-    const firstCalls = receiver.firstCalls();
-    for (let k = 0; k < keys; k += 1) {
-      assert.deepEqual(
-        firstCalls.filter((c) => c.key === `key-${k}`).map((c) => c.body),
-        Array.from({ length: writesPerKey }, (_, seq) => `key-${k}/${seq}`),
-        `order of key-${k}`,
-      );
-    }
+    assert.equal(delivered.size, acknowledged.size);
+    assertKeyOrder(receiver, stream);
   });
 });

@@ -3,6 +3,7 @@ import { after, before, describe, it } from "node:test";
 import memjs from "memjs";
 import { WalClient } from "../../services/client/index.ts";
 import { dropNamespace } from "../support/kafka.ts";
+import { assertKeyOrder, streamPayload, writeKeyedStream } from "../support/keyed-stream.ts";
 import { eventually, memcachedServers, uniqueName } from "../support/servers.ts";
 import {
   startGateway,
@@ -54,49 +55,26 @@ describe("write path: WriteToLog to targets in key order", () => {
     await removeFile();
   });
 
-  /** Writes `writesPerKey` entries to every key: keys in parallel, one key's writes one after another. */
-  async function writeAll(target: string): Promise<void> {
-    await Promise.all(
-      Array.from({ length: keys }, async (_, k) => {
-        for (let seq = 0; seq < writesPerKey; seq += 1) {
-          const outcome = await client.write({
-            namespace,
-            key: `key-${k}`,
-            payload: `key-${k}/${seq}`,
-            target: { name: target },
-          });
-          assert.equal(outcome.durable, "TRUE", `${outcome.code} ${outcome.message}`);
-        }
-      }),
-    );
-  }
-
   it("leaves the last value of every key in memcached", async () => {
-    await writeAll("cache");
+    await writeKeyedStream(client, { namespace, keys, writesPerKey, target: "cache" });
     await eventually("every key to hold its last value", 60_000, async () => {
       for (let k = 0; k < keys; k += 1) {
         const { value } = await cache.get(`${prefix}key-${k}`);
-        if (value?.toString() !== `key-${k}/${writesPerKey - 1}`) return undefined;
+        if (value?.toString() !== streamPayload(k, writesPerKey - 1)) return undefined;
       }
       return true;
     });
   });
 
   it("delivers each key's entries to a webhook in write order", async () => {
-    await writeAll("hook");
+    const stream = { namespace, keys, writesPerKey, target: "hook" };
+    await writeKeyedStream(client, stream);
     const calls = await eventually("every entry at the webhook", 60_000, async () => {
       const first = receiver.firstCalls();
       return first.length >= keys * writesPerKey ? first : undefined;
     });
     assert.equal(calls.length, keys * writesPerKey);
-    for (let k = 0; k < keys; k += 1) {
-      const bodies = calls.filter((c) => c.key === `key-${k}`).map((c) => c.body);
-      assert.deepEqual(
-        bodies,
-        Array.from({ length: writesPerKey }, (_, seq) => `key-${k}/${seq}`),
-        `order of key-${k}`,
-      );
-    }
+    assertKeyOrder(receiver, stream);
   });
 
   it("applies DELETE to the cache and keeps the entry id across the HTTP mirror", async () => {
