@@ -6,12 +6,7 @@ set -euo pipefail
 # shellcheck source=infra/lib.sh
 source "$(dirname -- "${BASH_SOURCE[0]}")/lib.sh"
 
-ALL=(kafka nats memcached postgres)
-servers=("$@")
-((${#servers[@]})) || servers=("${ALL[@]}")
-for s in "${servers[@]}"; do
-  [[ " ${ALL[*]} " == *" $s "* ]] || die "unknown server '$s' (known: ${ALL[*]})"
-done
+select_servers "$@"
 
 failed=0
 for s in "${servers[@]}"; do

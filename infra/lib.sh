@@ -22,6 +22,18 @@ mkdir -p -- "$WAL_HOME/cache" "$WAL_HOME/data" "$WAL_HOME/logs" "$WAL_HOME/run"
 WAL_HOST=127.0.0.1
 
 say() { printf '%s\n' "$*"; }
+
+ALL_SERVERS=(kafka nats memcached postgres)
+
+# Sets the global array `servers` to the names given, or all servers when none; dies on an unknown name.
+select_servers() {
+  servers=("$@")
+  ((${#servers[@]})) || servers=("${ALL_SERVERS[@]}")
+  local s
+  for s in "${servers[@]}"; do
+    [[ " ${ALL_SERVERS[*]} " == *" $s "* ]] || die "unknown server '$s' (known: ${ALL_SERVERS[*]})"
+  done
+}
 warn() { printf 'warning: %s\n' "$*" >&2; }
 die() {
   printf 'error: %s\n' "$*" >&2
