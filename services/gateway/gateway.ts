@@ -3,6 +3,7 @@ import {
   createIdempotentProducer,
   ensureNamespaceTopics,
   KafkaLogAppender,
+  RecyclingProducer,
 } from "../adapters/kafka/index.ts";
 import type { NamespaceConfig } from "../core/index.ts";
 import type { Logger } from "../observability/index.ts";
@@ -31,7 +32,7 @@ export interface RunningGateway {
 export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
   const { kafka, logger } = options;
   await ensureNamespaceTopics(kafka, options.namespaces);
-  const producer = createIdempotentProducer(kafka);
+  const producer = new RecyclingProducer(() => createIdempotentProducer(kafka));
   await producer.connect();
   const appender = new KafkaLogAppender(producer);
   const byName = new Map(options.namespaces.map((ns) => [ns.name, ns]));

@@ -1,12 +1,10 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import {
   backoffDelayMs,
-  type Delivery,
   describeError,
   ErrorCode,
   isWalError,
   type NamespaceConfig,
-  type Target,
 } from "../core/index.ts";
 
 export interface FailedAttempt {
@@ -31,28 +29,30 @@ export function nextDelayMs(
   const backoff = ns.delivery.inPlaceRetry;
   const permanent = isWalError(error) && error.code === ErrorCode.targetPermanent;
   const scheduled = permanent ? backoff.maxMs : backoffDelayMs(backoff, attempt, random);
-  const asked = (error as { retryAfterMs?: unknown }).retryAfterMs;
+  const asked =
+    typeof error === "object" && error !== null
+      ? (error as { retryAfterMs?: unknown }).retryAfterMs
+      : undefined;
   return typeof asked === "number"
     ? Math.max(scheduled, Math.min(asked, backoff.maxMs))
     : scheduled;
 }
 
 /**
- * Applies one delivery, retrying in place until it succeeds or `signal`
- * aborts (partition revoked, processor stopping). Resolves only on success:
- * nothing is counted done that the target did not take.
+ * Runs one delivery attempt after another, in place, until one succeeds or
+ * `signal` aborts (partition revoked, processor stopping). Resolves only on
+ * success: nothing is counted done that the target did not take.
  */
 export async function deliverInPlace(
   ns: NamespaceConfig,
-  target: Target,
-  makeDelivery: () => Delivery,
+  attemptDelivery: () => Promise<void>,
   signal: AbortSignal,
   onFailure: (failure: FailedAttempt) => void,
 ): Promise<void> {
   for (let attempt = 1; ; attempt += 1) {
     signal.throwIfAborted();
     try {
-      await target.apply(makeDelivery());
+      await attemptDelivery();
       return;
     } catch (error) {
       const delayMs = nextDelayMs(ns, attempt, error);

@@ -8,6 +8,8 @@ import {
   decodeEntry,
   KeyedActors,
   type NamespaceConfig,
+  type Target,
+  TargetError,
   topicNames,
   type WalEntry,
 } from "../core/index.ts";
@@ -88,6 +90,18 @@ export class Processor {
     await actors.idle();
   }
 
+  /** The adapter of a namespace's target; a name the namespace no longer declares is a permanent failure. */
+  private targetOf(ns: NamespaceConfig, name: string): Promise<Target> {
+    const config = Object.hasOwn(ns.targets, name) ? ns.targets[name] : undefined;
+    if (config === undefined) {
+      throw new TargetError(
+        "permanent",
+        `target '${name}' is not declared by namespace '${ns.name}'; declare it again to deliver this entry`,
+      );
+    }
+    return this.targets.get(config);
+  }
+
   private async processRecord(
     ns: NamespaceConfig,
     record: FetchedRecord,
@@ -112,13 +126,6 @@ export class Processor {
       );
       return;
     }
-    const targetConfig = ns.targets[entry.target.name];
-    if (targetConfig === undefined) {
-      throw new Error(
-        `target '${entry.target.name}' is no longer declared by namespace '${ns.name}'`,
-      );
-    }
-    const target = await this.targets.get(targetConfig);
     const version = BigInt(record.offset);
 
     await withSpanFrom(
@@ -130,8 +137,10 @@ export class Processor {
         const startedAt = Date.now();
         await deliverInPlace(
           ns,
-          target,
-          () => ({ entry, version, traceHeaders: injectTraceContext() }),
+          async () => {
+            const target = await this.targetOf(ns, entry.target.name);
+            await target.apply({ entry, version, traceHeaders: injectTraceContext() });
+          },
           signal,
           (failure) =>
             log.warn(

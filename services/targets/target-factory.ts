@@ -1,6 +1,10 @@
-import type { Kafka, Producer } from "kafkajs";
+import type { Kafka } from "kafkajs";
 import { WebhookTarget } from "../adapters/http/index.ts";
-import { createIdempotentProducer, KafkaTopicTarget } from "../adapters/kafka/index.ts";
+import {
+  createIdempotentProducer,
+  KafkaTopicTarget,
+  RecyclingProducer,
+} from "../adapters/kafka/index.ts";
 import { MemcachedTarget } from "../adapters/memcached/index.ts";
 import type { Target, TargetConfig } from "../core/index.ts";
 import type { Logger } from "../observability/index.ts";
@@ -11,7 +15,7 @@ import type { Logger } from "../observability/index.ts";
  */
 export class TargetRegistry {
   private readonly targets = new Map<string, Promise<Target>>();
-  private producer: Promise<Producer> | undefined;
+  private producer: RecyclingProducer | undefined;
 
   constructor(
     private readonly kafka: Kafka,
@@ -32,7 +36,7 @@ export class TargetRegistry {
   async close(): Promise<void> {
     await Promise.all([...this.targets.values()].map(async (t) => (await t).close()));
     this.targets.clear();
-    if (this.producer !== undefined) await (await this.producer).disconnect();
+    await this.producer?.disconnect();
   }
 
   private async create(config: TargetConfig): Promise<Target> {
@@ -42,16 +46,12 @@ export class TargetRegistry {
       case "webhook":
         return new WebhookTarget(config);
       case "kafka-topic":
-        return new KafkaTopicTarget(await this.sharedProducer(), config.topic);
+        return new KafkaTopicTarget(this.sharedProducer(), config.topic);
     }
   }
 
-  private sharedProducer(): Promise<Producer> {
-    this.producer ??= (async () => {
-      const producer = createIdempotentProducer(this.kafka);
-      await producer.connect();
-      return producer;
-    })();
+  private sharedProducer(): RecyclingProducer {
+    this.producer ??= new RecyclingProducer(() => createIdempotentProducer(this.kafka));
     return this.producer;
   }
 }

@@ -29,6 +29,9 @@ export function createKafka(connection: KafkaConnection, logger: Logger): Kafka 
       () =>
       ({ level, log }) => {
         const { message, ...extra } = log;
+        // kafkajs warns that bounded retries weaken an idempotent producer; RecyclingProducer
+        // discards a producer after any failed send, which is what keeps them sound here.
+        if (message.startsWith("Limiting retries for the idempotent producer")) return;
         kafkaLogger[levelNames[level] ?? "info"](extra, message);
       },
   });
@@ -36,16 +39,16 @@ export function createKafka(connection: KafkaConnection, logger: Logger): Kafka 
 
 /**
  * The producer every WAL component appends with: idempotent (so broker-side
- * retries never duplicate), acks=all, one request in flight, and the
- * Java-compatible partitioner so a key maps to the same partition as in
- * every other Kafka client.
+ * retries never duplicate), one request in flight, and the Java-compatible
+ * partitioner so a key maps to the same partition as in every other Kafka
+ * client. Its retries are bounded; wrap it in a RecyclingProducer, which
+ * discards it after a failed send so the bound cannot cost a record.
  */
 export function createIdempotentProducer(kafka: Kafka): Producer {
   return kafka.producer({
     idempotent: true,
     maxInFlightRequests: 1,
-    // Unlimited retries keep the idempotent guarantees; callers bound the wait with their own deadline.
-    retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 100, maxRetryTime: 2_000 },
+    retry: { retries: 5, initialRetryTime: 100, maxRetryTime: 2_000 },
     createPartitioner: Partitioners.DefaultPartitioner,
   });
 }

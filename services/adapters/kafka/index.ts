@@ -7,5 +7,6 @@ export {
   type LogConsumerOptions,
   type PartitionWork,
 } from "./log-consumer.ts";
+export { RecyclingProducer } from "./recycling-producer.ts";
 export { KafkaTopicTarget } from "./topic-target.ts";
 export { ensureNamespaceTopics } from "./topics.ts";

@@ -1,5 +1,11 @@
-import type { Producer } from "kafkajs";
-import { ErrorCode, type LogAppender, type LogRecord, WalError } from "../../core/index.ts";
+import {
+  ErrorCode,
+  isWalError,
+  type LogAppender,
+  type LogRecord,
+  WalError,
+} from "../../core/index.ts";
+import type { RecyclingProducer } from "./recycling-producer.ts";
 
 interface PendingAppend {
   record: LogRecord;
@@ -17,7 +23,8 @@ export interface KafkaLogAppenderOptions {
 }
 
 /**
- * Appends through one idempotent producer with acks=all.
+ * Appends through one idempotent producer with acks=all (replaced after any
+ * failed send, see RecyclingProducer).
  *
  * Records that arrive while a produce request is in flight wait and go out
  * together in the next one ("natural batching": no linger timer, so an idle
@@ -25,9 +32,10 @@ export interface KafkaLogAppenderOptions {
  * a single request in flight also keeps kafkajs's idempotent sequence numbers
  * in step, which concurrent sends to one partition can break.
  *
- * What a caller learns when its deadline passes depends on where its record
- * is: still queued here means nothing was written (WAL_LOG_UNAVAILABLE); handed to
- * the producer means it may or may not be in the log (WAL_LOG_OUTCOME_UNKNOWN).
+ * What a caller learns depends on where its record is: still queued here
+ * when its deadline passes, or refused because no producer could connect,
+ * means nothing was written (WAL_LOG_UNAVAILABLE); handed to the producer
+ * means it may or may not be in the log (WAL_LOG_OUTCOME_UNKNOWN).
  */
 export class KafkaLogAppender implements LogAppender {
   private queue: PendingAppend[] = [];
@@ -37,7 +45,7 @@ export class KafkaLogAppender implements LogAppender {
   private readonly maxBatchBytes: number;
 
   constructor(
-    private readonly producer: Producer,
+    private readonly producer: RecyclingProducer,
     options: KafkaLogAppenderOptions = {},
   ) {
     this.maxBatchBytes = options.maxBatchBytes ?? 900_000;
@@ -136,7 +144,6 @@ export class KafkaLogAppender implements LogAppender {
 
     this.drained = this.producer
       .sendBatch({
-        acks: -1,
         topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
       })
       .then(
@@ -144,11 +151,13 @@ export class KafkaLogAppender implements LogAppender {
           for (const pending of batch) this.settle(pending, undefined);
         },
         (cause: unknown) => {
-          const error = new WalError(
-            ErrorCode.logOutcomeUnknown,
-            `Kafka failed the write after it was sent (${cause instanceof Error ? cause.message : String(cause)}); it may or may not be in the log. Retry with the same idempotency_key`,
-            { canRetry: true, cause },
-          );
+          const error = isWalError(cause)
+            ? cause
+            : new WalError(
+                ErrorCode.logOutcomeUnknown,
+                `Kafka failed the write after it was sent (${cause instanceof Error ? cause.message : String(cause)}); it may or may not be in the log. Retry with the same idempotency_key`,
+                { canRetry: true, cause },
+              );
           for (const pending of batch) this.settle(pending, error);
         },
       )

@@ -1,5 +1,5 @@
-import type { Producer } from "kafkajs";
 import { type Delivery, type Target, TargetError, walHeaders } from "../../core/index.ts";
+import type { RecyclingProducer } from "./recycling-producer.ts";
 
 /**
  * Delivers entries as records of another Kafka topic. The record key is the
@@ -12,29 +12,29 @@ export class KafkaTopicTarget implements Target {
   readonly kind = "kafka-topic";
 
   constructor(
-    private readonly producer: Producer,
+    private readonly producer: RecyclingProducer,
     private readonly topic: string,
   ) {}
 
   async apply({ entry, version, traceHeaders }: Delivery): Promise<void> {
     try {
-      await this.producer.send({
-        topic: this.topic,
-        acks: -1,
-        messages: [
-          {
-            key: entry.target.resource ?? entry.key,
-            value: entry.target.operation === "DELETE" ? null : entry.payload,
-            headers: {
-              ...traceHeaders,
-              [walHeaders.entryId]: entry.id,
-              "wal-version": version.toString(),
-            },
-          },
-        ],
+      const message = {
+        key: entry.target.resource ?? entry.key,
+        value: entry.target.operation === "DELETE" ? null : entry.payload,
+        headers: {
+          ...traceHeaders,
+          [walHeaders.entryId]: entry.id,
+          "wal-version": version.toString(),
+        },
+      };
+      await this.producer.sendBatch({
+        topicMessages: [{ topic: this.topic, messages: [message] }],
       });
     } catch (cause) {
-      const retriable = (cause as { retriable?: boolean }).retriable !== false;
+      const retriable =
+        typeof cause !== "object" ||
+        cause === null ||
+        (cause as { retriable?: unknown }).retriable !== false;
       throw new TargetError(
         retriable ? "transient" : "permanent",
         `Kafka topic '${this.topic}' refused the entry: ${cause instanceof Error ? cause.message : String(cause)}`,
