@@ -39,15 +39,19 @@ async function spawnGateway(
       stdio: ["ignore", "pipe", "inherit"],
     },
   );
+  // Reads every line for as long as the gateway runs: a pipe left undrained would stall its logging.
   const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
-  for await (const line of lines) {
-    const record = JSON.parse(line) as { msg?: string; grpc?: string };
-    if (record.msg === "gateway serving" && record.grpc !== undefined)
-      return { child, address: record.grpc };
-    if (record.msg?.startsWith("cannot start"))
-      throw new Error(`gateway did not start: ${record.msg}`);
-  }
-  throw new Error("gateway exited before serving");
+  return new Promise((resolve, reject) => {
+    lines.on("line", (line) => {
+      const record = JSON.parse(line) as { msg?: string; grpc?: string };
+      if (record.msg === "gateway serving" && record.grpc !== undefined) {
+        resolve({ child, address: record.grpc });
+      } else if (record.msg?.startsWith("cannot start")) {
+        reject(new Error(`gateway did not start: ${record.msg}`));
+      }
+    });
+    child.once("exit", () => reject(new Error("gateway exited before serving")));
+  });
 }
 
 function row(system: string, concurrency: number, result: LoadResult): string[] {
