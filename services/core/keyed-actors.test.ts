@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { seededRandom } from "../../test/support/random.ts";
 import { KeyedActors } from "./keyed-actors.ts";
 
 interface Deferred {
@@ -21,17 +22,6 @@ function deferred(): Deferred {
 /** Lets every pending promise continuation run (no timers, no timing assumptions). */
 function flush(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
-}
-
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 interface Done {

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { WalClient, type WriteOutcome } from "../../services/client/index.ts";
 import { decodeEntry, topicNames } from "../../services/core/index.ts";
-import { dropNamespace, testKafka } from "../support/kafka.ts";
+import { deleteTopicsAndGroups, dropNamespace, testKafka } from "../support/kafka.ts";
 import { eventually, memcachedServers, uniqueName } from "../support/servers.ts";
 import { startGateway, type WalProcess, writeNamespacesFile } from "../support/wal-process.ts";
 
@@ -71,10 +71,7 @@ describe("gateway stopped with SIGTERM while writes flow", () => {
       );
     } finally {
       await consumer.disconnect();
-      const admin = testKafka().admin();
-      await admin.connect();
-      await admin.deleteGroups([groupId]).catch(() => undefined);
-      await admin.disconnect();
+      await deleteTopicsAndGroups([], [groupId]);
     }
   });
 });

@@ -13,7 +13,7 @@ import {
   type LogRecord,
 } from "../../services/core/index.ts";
 import { createLogger } from "../../services/observability/index.ts";
-import { testKafka } from "../support/kafka.ts";
+import { deleteTopicsAndGroups, testKafka } from "../support/kafka.ts";
 import { eventually, kafkaBrokers, uniqueName } from "../support/servers.ts";
 
 const logger = createLogger("log-appender-test", "silent");
@@ -30,17 +30,6 @@ async function createTopic(topic: string, numPartitions: number): Promise<void> 
   await admin.connect();
   try {
     await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions }] });
-  } finally {
-    await admin.disconnect();
-  }
-}
-
-async function deleteTopics(topics: string[], groups: string[] = []): Promise<void> {
-  const admin = testKafka().admin();
-  await admin.connect();
-  try {
-    if (groups.length > 0) await admin.deleteGroups(groups).catch(() => undefined);
-    await admin.deleteTopics({ topics }).catch(() => undefined);
   } finally {
     await admin.disconnect();
   }
@@ -74,7 +63,7 @@ async function readRecords(topic: string, count: number): Promise<ReadRecord[]> 
     );
   } finally {
     await consumer.disconnect();
-    await deleteTopics([], [groupId]);
+    await deleteTopicsAndGroups([], [groupId]);
   }
   return records;
 }
@@ -123,7 +112,7 @@ describe("KafkaLogAppender against Kafka", () => {
     await createTopic(topic, 4);
   });
   after(async () => {
-    await deleteTopics([topic]);
+    await deleteTopicsAndGroups([topic]);
   });
 
   it("appends a record that reads back with its key, value and headers intact", async (t) => {
@@ -147,7 +136,7 @@ describe("KafkaLogAppender against Kafka", () => {
   it("resolves many concurrent appends and keeps each key's records in call order", async (t) => {
     const orderTopic = uniqueName("wal-appender-order");
     await createTopic(orderTopic, 4);
-    t.after(() => deleteTopics([orderTopic]));
+    t.after(() => deleteTopicsAndGroups([orderTopic]));
     const { appender } = await newAppender(t);
 
     const keys = Array.from({ length: 20 }, (_, i) => `key-${i}`);
@@ -201,7 +190,7 @@ describe("KafkaLogAppender against Kafka", () => {
   it("close() waits for handed-over records, then refuses appends", async (t) => {
     const closeTopic = uniqueName("wal-appender-close");
     await createTopic(closeTopic, 2);
-    t.after(() => deleteTopics([closeTopic]));
+    t.after(() => deleteTopicsAndGroups([closeTopic]));
     const producer = await connectedProducer();
     t.after(() => producer.disconnect());
     const appender = new KafkaLogAppender(producer);

@@ -22,7 +22,7 @@ import {
   type Target,
   walHeaders,
 } from "../../services/core/index.ts";
-import { testKafka } from "../support/kafka.ts";
+import { deleteTopicsAndGroups, testKafka } from "../support/kafka.ts";
 import { eventually, kafkaBrokers, memcachedServers, uniqueName } from "../support/servers.ts";
 import { WebhookReceiver } from "../support/webhook-receiver.ts";
 
@@ -309,17 +309,6 @@ async function createTopic(topic: string): Promise<void> {
   await admin.connect();
   try {
     await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: 2 }] });
-  } finally {
-    await admin.disconnect();
-  }
-}
-
-async function deleteTopicsAndGroups(topics: string[], groups: string[]): Promise<void> {
-  const admin = testKafka().admin();
-  await admin.connect();
-  try {
-    if (groups.length > 0) await admin.deleteGroups(groups).catch(() => undefined);
-    await admin.deleteTopics({ topics }).catch(() => undefined);
   } finally {
     await admin.disconnect();
   }

@@ -6,14 +6,22 @@ export function testKafka(): Kafka {
   return new Kafka({ clientId: "wal-test", brokers: kafkaBrokers, logLevel: logLevel.NOTHING });
 }
 
-/** Deletes a namespace's topics and processor group; for test cleanup. */
-export async function dropNamespace(name: string): Promise<void> {
+/** Deletes topics and consumer groups a test made; what is already gone is fine. */
+export async function deleteTopicsAndGroups(
+  topics: string[],
+  groups: string[] = [],
+): Promise<void> {
   const admin = testKafka().admin();
   await admin.connect();
   try {
-    await admin.deleteGroups([topicNames.processorGroup(name)]).catch(() => undefined);
-    await admin.deleteTopics({ topics: [topicNames.log(name)] }).catch(() => undefined);
+    if (groups.length > 0) await admin.deleteGroups(groups).catch(() => undefined);
+    if (topics.length > 0) await admin.deleteTopics({ topics }).catch(() => undefined);
   } finally {
     await admin.disconnect();
   }
+}
+
+/** Deletes a namespace's topics and processor group; for test cleanup. */
+export function dropNamespace(name: string): Promise<void> {
+  return deleteTopicsAndGroups([topicNames.log(name)], [topicNames.processorGroup(name)]);
 }
