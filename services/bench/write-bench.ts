@@ -94,23 +94,26 @@ export async function benchWrite(
     }),
   );
   const admin = options.kafka.admin();
-  await admin.connect();
-  await admin.createTopics({
-    waitForLeaders: true,
-    topics: [{ topic: rawTopic, numPartitions: options.partitions }],
-  });
-
   const producer = createIdempotentProducer(options.kafka);
-  await producer.connect();
-  const { child, address } = await spawnGateway(namespacesFile, options.kafkaBrokers);
-  const client = new WalClient(address);
-  const payload = Buffer.alloc(options.payloadBytes, 120);
+  let gateway: ChildProcess | undefined;
+  let client: WalClient | undefined;
   const rows: string[][] = [];
   try {
+    await admin.connect();
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: [{ topic: rawTopic, numPartitions: options.partitions }],
+    });
+    await producer.connect();
+    const spawned = await spawnGateway(namespacesFile, options.kafkaBrokers);
+    gateway = spawned.child;
+    const walClient = new WalClient(spawned.address);
+    client = walClient;
+    const payload = Buffer.alloc(options.payloadBytes, 120);
     for (const concurrency of options.concurrencies) {
       progress(`concurrency ${concurrency}: WriteToLog…`);
       const wal = await runLoad(options.writesPerLevel, concurrency, async (i) => {
-        const outcome = await client.write({ namespace, key: `key-${i % 1000}`, payload });
+        const outcome = await walClient.write({ namespace, key: `key-${i % 1000}`, payload });
         return outcome.durable === "TRUE";
       });
       rows.push(row("wal WriteToLog (gRPC)", concurrency, wal));
@@ -126,14 +129,17 @@ export async function benchWrite(
       rows.push(row("raw kafkajs producer", concurrency, raw));
     }
   } finally {
-    client.close();
-    child.kill("SIGTERM");
-    await new Promise((resolve) => child.once("exit", resolve));
-    await producer.disconnect();
+    client?.close();
+    if (gateway !== undefined && gateway.exitCode === null && gateway.signalCode === null) {
+      const exited = new Promise((resolve) => gateway?.once("exit", resolve));
+      gateway.kill("SIGTERM");
+      await exited;
+    }
+    await producer.disconnect().catch(() => undefined);
     await admin
       .deleteTopics({ topics: [rawTopic, topicNames.log(namespace)] })
       .catch(() => undefined);
-    await admin.disconnect();
+    await admin.disconnect().catch(() => undefined);
     await rm(dir, { recursive: true, force: true });
   }
   return formatTable(

@@ -61,6 +61,13 @@ async function processor(options: Record<string, unknown>, logger: Logger): Prom
     logger,
     partitionsConsumedConcurrently: settings.partitionConcurrency,
     sessionTimeoutMs: settings.sessionTimeoutMs,
+    onCrash: (namespace, error) => {
+      logger.fatal(
+        { err: error, namespace },
+        `the consumer of namespace '${namespace}' stopped for good (${describeError(error)}); exiting so a supervisor restarts the processor`,
+      );
+      process.exit(1);
+    },
   });
   await reachingKafka(settings.kafkaBrokers, async () => {
     await ensureNamespaceTopics(kafka, namespaces);

@@ -1,9 +1,10 @@
 import { readFile } from "node:fs/promises";
 import { type Command, Option } from "commander";
-import { WalClient } from "../client/index.ts";
+import { WalClient, type WriteOutcome } from "../client/index.ts";
 import { addSettings, readSettings } from "../config/index.ts";
 import { failAndExit } from "./run-service.ts";
 
+const grpcDeadlineExceeded = 4;
 const grpcUnavailable = 14;
 const exitCodeByDurability = { TRUE: 0, FALSE: 1, UNKNOWN: 3 } as const;
 
@@ -66,7 +67,17 @@ export function registerWriteCommand(program: Command): void {
                   resource: options.resource,
                 },
               })
-              .catch((error: { code?: number }) => {
+              .catch((error: { code?: number }): WriteOutcome => {
+                if (error.code === grpcDeadlineExceeded) {
+                  return {
+                    durable: "UNKNOWN",
+                    id: "",
+                    code: "WAL_LOG_OUTCOME_UNKNOWN",
+                    field: "",
+                    message:
+                      "no answer within the deadline; the write may be durable. Retry with the same --idempotency-key",
+                  };
+                }
                 if (error.code !== grpcUnavailable) throw error;
                 throw new Error(
                   `no gateway answers at ${gateway}; start one with 'wal start', or point --gateway (WAL_GATEWAY) at one`,

@@ -78,7 +78,7 @@ export const settingSpecs = {
     defaultValue: "5000",
     description:
       "how long a write waits for Kafka's acknowledgement before answering FALSE or UNKNOWN",
-    schema: positiveInt,
+    schema: positiveInt.max(600_000),
   }),
   maxInFlight: spec({
     flag: "--max-in-flight <n>",
@@ -100,7 +100,7 @@ export const settingSpecs = {
     defaultValue: "30000",
     description:
       "how soon the group gives a dead processor's partitions to another (broker allows 6000 and up)",
-    schema: z.coerce.number().int().min(1_000),
+    schema: z.coerce.number().int().min(6_000).max(300_000),
   }),
   gateway: spec({
     flag: "--gateway <host:port>",

@@ -21,6 +21,12 @@ export {
 } from "./namespace-config.ts";
 export { OffsetTracker } from "./offset-tracker.ts";
 export { type Delivery, type FailureKind, type Target, TargetError } from "./target.ts";
+export {
+  memcachedMaxItemBytes,
+  memcachedMaxKeyBytes,
+  memcachedVersionSuffix,
+  targetLimitProblem,
+} from "./target-limits.ts";
 export { topicNames } from "./topics.ts";
 export { Durability } from "./trilean.ts";
 export { describeIssues, issueField } from "./validation.ts";

@@ -34,7 +34,6 @@ describe("parseNamespaceConfig", () => {
     assert.equal(config.name, "orders");
     assert.equal(config.partitions, 6);
     assert.equal(config.replicationFactor, 1);
-    assert.equal(config.ordering, "strict");
     assert.deepEqual(config.limits, {
       maxPayloadBytes: 900_000,
       requireKey: true,
@@ -60,13 +59,11 @@ describe("parseNamespaceConfig", () => {
     const config = parseNamespaceConfig(
       minimal({
         partitions: 12,
-        ordering: "relaxed",
         limits: { requireKey: false },
         delivery: { inPlaceRetry: { initialMs: 250 } },
       }),
     );
     assert.equal(config.partitions, 12);
-    assert.equal(config.ordering, "relaxed");
     assert.deepEqual(config.limits, {
       maxPayloadBytes: 900_000,
       requireKey: false,
@@ -220,6 +217,7 @@ describe("parseNamespaceConfig", () => {
       [{ partitions: 1.5 }, "partitions"],
       [{ replicationFactor: 8 }, "replicationFactor"],
       [{ ordering: "loose" }, "ordering"],
+      [{ limits: { maxPayloadBytes: 1_000_001 } }, "limits.maxPayloadBytes"],
       [{ limits: { maxPayloadBytes: 0 } }, "limits.maxPayloadBytes"],
       [{ limits: { maxKeyBytes: 16_385 } }, "limits.maxKeyBytes"],
       [{ delivery: { maxConcurrentKeys: 0 } }, "delivery.maxConcurrentKeys"],
@@ -278,10 +276,10 @@ describe("parseNamespacesFile", () => {
       namespaces: [minimal(), minimal({ name: "payments", partitions: 3 })],
     });
     assert.deepEqual(
-      namespaces.map((n) => [n.name, n.partitions, n.ordering]),
+      namespaces.map((n) => [n.name, n.partitions, n.limits.maxPayloadBytes]),
       [
-        ["orders", 6, "strict"],
-        ["payments", 3, "strict"],
+        ["orders", 6, 900_000],
+        ["payments", 3, 900_000],
       ],
     );
   });

@@ -58,7 +58,7 @@ const backoffConfig = z
     maxMs: z.number().int().min(1).default(10_000),
     /** @default 2 */
     multiplier: z.number().min(1).max(10).default(2),
-    /** Full jitter spreads retries of many keys apart. @default true */
+    /** Draws each delay in [delay/2, delay] so many keys failing together spread apart. @default true */
     jitter: z.boolean().default(true),
   })
   .refine((b) => b.maxMs >= b.initialMs, {
@@ -73,17 +73,14 @@ const namespaceConfig = z
     partitions: z.number().int().min(1).max(10_000).default(6),
     /** @default 1 */
     replicationFactor: z.number().int().min(1).max(7).default(1),
-    /** strict: a key's entries apply one after another, a failing entry holds the key. @default "strict" */
-    ordering: z.enum(["strict", "relaxed"]).default("strict"),
     limits: z
       .strictObject({
-        /** @default 900000 (below Kafka's default 1 MiB record limit, leaving room for the envelope) */
-        maxPayloadBytes: z
-          .number()
-          .int()
-          .min(1)
-          .max(100 * 1024 * 1024)
-          .default(900_000),
+        /**
+         * At most 1000000: Kafka's default record limit is 1 MiB and the
+         * envelope needs room (larger payloads need chunking, not built yet).
+         * @default 900000
+         */
+        maxPayloadBytes: z.number().int().min(1).max(1_000_000).default(900_000),
         /** Writes without a key are refused when true. @default true */
         requireKey: z.boolean().default(true),
         /** @default 1024 */

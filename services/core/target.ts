@@ -4,10 +4,13 @@ import { ErrorCode, WalError } from "./errors.ts";
 /** What a delivery knows beyond the entry: its place in the log. */
 export interface Delivery {
   entry: WalEntry;
+  /** Log partition of the entry; `version` is only comparable within one partition. */
+  partition: number;
   /**
-   * Monotonic per key (the log offset): a target that stores a version
-   * applies a delivery only if it is newer than what it holds, so a
-   * redelivered or replayed entry changes nothing.
+   * Monotonic per key within its partition (the log offset): a target that
+   * stores a version applies a delivery only if it is newer than what it
+   * holds from the same partition, so a redelivered or replayed entry
+   * changes nothing.
    */
   version: bigint;
   /** W3C trace context of the delivery span, for targets that forward it. */

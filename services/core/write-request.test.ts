@@ -289,3 +289,23 @@ describe("buildEntry regressions", () => {
     }
   });
 });
+
+describe("buildEntry against the target's own limits", () => {
+  it("refuses a resource that makes a cache key memcached cannot store, naming target.resource", () => {
+    const error = assertRejected(
+      { target: { resource: "r".repeat(300) } },
+      "WAL_INVALID_ARGUMENT",
+      "target.resource",
+    );
+    assert.match(error.message, /memcached allows/);
+  });
+
+  it("accepts the same resource for a target without a key limit", () => {
+    const entry = buildEntry(
+      request({ target: { name: "hook", resource: "r".repeat(300) } }),
+      find,
+      now,
+    );
+    assert.equal(entry.target.resource, "r".repeat(300));
+  });
+});

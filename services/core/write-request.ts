@@ -1,7 +1,8 @@
 import { createHash } from "node:crypto";
 import type { Operation, WalEntry } from "./envelope.ts";
 import { ErrorCode, WalError } from "./errors.ts";
-import type { NamespaceConfig } from "./namespace-config.ts";
+import type { NamespaceConfig, TargetConfig } from "./namespace-config.ts";
+import { targetLimitProblem } from "./target-limits.ts";
 
 /** A WriteToLog request after its transport (gRPC or HTTP) has decoded it. */
 export interface WriteRequest {
@@ -102,6 +103,17 @@ export function buildEntry(
       `target.name '${targetName}' is not a target of namespace '${ns.name}'; use one of: ${Object.keys(ns.targets).join(", ")}`,
       { field: "target.name" },
     );
+  }
+
+  const problem = targetLimitProblem(
+    ns.targets[targetName] as TargetConfig,
+    request.target.resource === "" ? request.key : request.target.resource,
+    request.payload.length,
+  );
+  if (problem !== undefined) {
+    const field =
+      problem.field === "key" && request.target.resource !== "" ? "target.resource" : problem.field;
+    throw invalid(field, `${problem.reason} (target '${targetName}')`);
   }
 
   return {

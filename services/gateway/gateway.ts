@@ -36,6 +36,12 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   await producer.connect();
   const appender = new KafkaLogAppender(producer);
   const byName = new Map(options.namespaces.map((ns) => [ns.name, ns]));
+  for (const ns of options.namespaces.filter((n) => n.replicationFactor < 2)) {
+    logger.warn(
+      { namespace: ns.name },
+      "replicationFactor is 1: an acknowledged entry has a single copy; use 3 in production",
+    );
+  }
   const handler = new WriteHandler((name) => byName.get(name), appender, options, logger);
 
   let ready = true;

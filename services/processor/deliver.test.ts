@@ -64,7 +64,12 @@ function attemptsOn(target: Target): () => Promise<void> {
   let n = 0;
   return () => {
     n += 1;
-    return target.apply({ entry, version: 10n, traceHeaders: { traceparent: `attempt-${n}` } });
+    return target.apply({
+      entry,
+      partition: 0,
+      version: 10n,
+      traceHeaders: { traceparent: `attempt-${n}` },
+    });
   };
 }
 

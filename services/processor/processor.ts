@@ -25,6 +25,8 @@ export interface ProcessorOptions {
   partitionsConsumedConcurrently?: number;
   /** @default 30000 */
   sessionTimeoutMs?: number;
+  /** Called when a namespace's consumer stopped for good; the processor cannot go on. */
+  onCrash: (namespace: string, error: unknown) => void;
 }
 
 /**
@@ -50,6 +52,7 @@ export class Processor {
           topic: topicNames.log(ns.name),
           partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 4,
           sessionTimeoutMs: this.options.sessionTimeoutMs ?? 30_000,
+          onCrash: (error) => this.options.onCrash(ns.name, error),
         },
         this.options.logger,
       );
@@ -109,58 +112,60 @@ export class Processor {
   ): Promise<void> {
     signal.throwIfAborted();
     const log = this.options.logger;
-    let entry: WalEntry;
-    try {
-      entry = decodeEntry(record.value);
-    } catch (error) {
-      log.error(
-        { err: error, namespace: ns.name, partition: record.partition, offset: record.offset },
-        "skipping a record that is not a WAL entry",
-      );
-      return;
-    }
-    if (entry.lifecycle.expiresAtMs !== null && entry.lifecycle.expiresAtMs < Date.now()) {
+    const where = { namespace: ns.name, partition: record.partition, offset: record.offset };
+    // A record this processor cannot decode (corrupt, or written by a newer version) is held,
+    // not skipped: committing past it would drop an acknowledged entry.
+    let entry: WalEntry | undefined;
+    await deliverInPlace(
+      ns,
+      async () => {
+        entry = decodeEntry(record.value);
+      },
+      signal,
+      (failure) =>
+        log.error(
+          { ...where, ...failure },
+          `cannot decode the record, holding it: ${failure.message}`,
+        ),
+    );
+    const decoded = entry as WalEntry;
+    if (decoded.lifecycle.expiresAtMs !== null && decoded.lifecycle.expiresAtMs < Date.now()) {
       log.warn(
-        { entry_id: entry.id, namespace: ns.name, key: entry.key },
+        { ...where, entry_id: decoded.id, key: decoded.key },
         "entry expired before delivery; not applied",
       );
       return;
     }
-    const version = BigInt(record.offset);
+    const position = { partition: record.partition, version: BigInt(record.offset) };
 
     await withSpanFrom(
       record.headers,
       "wal.deliver",
       SpanKind.CONSUMER,
-      { "wal.entry_id": entry.id, "wal.namespace": ns.name, "wal.target": entry.target.name },
+      { "wal.entry_id": decoded.id, "wal.namespace": ns.name, "wal.target": decoded.target.name },
       async () => {
         const startedAt = Date.now();
         await deliverInPlace(
           ns,
           async () => {
-            const target = await this.targetOf(ns, entry.target.name);
-            await target.apply({ entry, version, traceHeaders: injectTraceContext() });
+            const target = await this.targetOf(ns, decoded.target.name);
+            await target.apply({ entry: decoded, ...position, traceHeaders: injectTraceContext() });
           },
           signal,
           (failure) =>
             log.warn(
               {
-                entry_id: entry.id,
-                namespace: ns.name,
-                key: entry.key,
-                target: entry.target.name,
+                ...where,
+                entry_id: decoded.id,
+                key: decoded.key,
+                target: decoded.target.name,
                 ...failure,
               },
               `delivery failed: ${failure.message}; retrying in place`,
             ),
         );
         log.debug(
-          {
-            entry_id: entry.id,
-            namespace: ns.name,
-            key: entry.key,
-            latency_ms: Date.now() - startedAt,
-          },
+          { ...where, entry_id: decoded.id, key: decoded.key, latency_ms: Date.now() - startedAt },
           "delivered",
         );
       },

@@ -60,6 +60,8 @@ interface Fixture {
 
 interface DeliveryOptions {
   version: bigint;
+  /** @default 0 */
+  partition?: number;
   operation?: Operation;
   payload?: Buffer;
   id?: string;
@@ -85,6 +87,7 @@ function delivery(key: string, options: DeliveryOptions): Delivery {
       originRegion: null,
       payload: options.payload ?? Buffer.alloc(0),
     },
+    partition: options.partition ?? 0,
     version: options.version,
     traceHeaders: options.traceHeaders ?? {},
   };
@@ -409,6 +412,17 @@ describe("MemcachedTarget against memcached", () => {
     assert.deepEqual(await fixture.current(key), Buffer.from("newer"));
   });
 
+  it("compares versions only within one partition: another partition's entry applies", async (t) => {
+    const key = newKey(t);
+    await fixture.target.apply(
+      delivery(key, { partition: 0, version: 900n, payload: Buffer.from("partition 0") }),
+    );
+    await fixture.target.apply(
+      delivery(key, { partition: 3, version: 5n, payload: Buffer.from("partition 3") }),
+    );
+    assert.deepEqual(await fixture.current(key), Buffer.from("partition 3"));
+  });
+
   it("does not bring a deleted value back with an older UPSERT", async (t) => {
     const key = newKey(t);
     await fixture.target.apply(delivery(key, { version: 1n, payload: Buffer.from("first") }));
@@ -561,7 +575,12 @@ describe("WebhookTarget against an HTTP server", () => {
     const target = new WebhookTarget({ url: recorder.url, timeoutMs: 5_000 });
     // Every byte value, including ones that are not valid UTF-8.
     const payload = Buffer.from(Array.from({ length: 512 }, (_, i) => (i * 7) % 256));
-    const sent = delivery("binary key/é", { version: 42n, payload, traceHeaders: { traceparent } });
+    const sent = delivery("binary key/é", {
+      partition: 2,
+      version: 42n,
+      payload,
+      traceHeaders: { traceparent },
+    });
     await target.apply(sent);
 
     assert.equal(recorder.requests.length, 1);
@@ -570,6 +589,7 @@ describe("WebhookTarget against an HTTP server", () => {
     assert.ok(request?.body.equals(payload), "body bytes differ from the payload");
     assert.equal(request?.headers["idempotency-key"], sent.entry.id);
     assert.equal(request?.headers["wal-version"], "42");
+    assert.equal(request?.headers["wal-partition"], "2");
     assert.equal(request?.headers.traceparent, traceparent);
     assert.equal(decodeURIComponent(String(request?.headers["wal-key"])), "binary key/é");
   });

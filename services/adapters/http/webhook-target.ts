@@ -19,8 +19,8 @@ export function parseRetryAfter(header: string | null, nowMs: number): number | 
 /**
  * Delivers entries to an HTTP endpoint: UPSERT as POST with the payload as
  * body, DELETE as DELETE. `Idempotency-Key` carries the entry id (stable
- * across retries and replays) and `WAL-Version` the log position, so the
- * receiver can drop what it has already applied.
+ * across retries and replays) and `WAL-Partition` / `WAL-Version` the log
+ * position, so the receiver can drop what it has already applied.
  *
  * 2xx is success; 408, 425, 429, 5xx and network failures are transient
  * (Retry-After honoured); any other status is permanent.
@@ -30,7 +30,7 @@ export class WebhookTarget implements Target {
 
   constructor(private readonly options: WebhookTargetOptions) {}
 
-  async apply({ entry, version, traceHeaders }: Delivery): Promise<void> {
+  async apply({ entry, partition, version, traceHeaders }: Delivery): Promise<void> {
     const isDelete = entry.target.operation === "DELETE";
     let response: Response;
     try {
@@ -42,6 +42,7 @@ export class WebhookTarget implements Target {
           "idempotency-key": entry.id,
           "wal-namespace": entry.namespace,
           "wal-key": encodeURIComponent(entry.target.resource ?? entry.key),
+          "wal-partition": String(partition),
           "wal-version": version.toString(),
         },
         ...(isDelete ? {} : { body: entry.payload }),

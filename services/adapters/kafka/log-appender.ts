@@ -71,7 +71,7 @@ export class KafkaLogAppender implements LogAppender {
     return new Promise((resolve, reject) => {
       const pending: PendingAppend = {
         record,
-        bytes: record.value.length + Buffer.byteLength(record.key) + 64,
+        bytes: recordBytes(record),
         handedOver: false,
         settled: false,
         resolve,
@@ -174,4 +174,13 @@ export class KafkaLogAppender implements LogAppender {
     if (error === undefined) pending.resolve();
     else pending.reject(error);
   }
+}
+
+/** Bytes a record takes in a produce request: key, value, headers and per-record framing. */
+function recordBytes(record: LogRecord): number {
+  let bytes = Buffer.byteLength(record.key) + record.value.length + 32;
+  for (const [name, value] of Object.entries(record.headers)) {
+    bytes += Buffer.byteLength(name) + Buffer.byteLength(value) + 8;
+  }
+  return bytes;
 }

@@ -13,7 +13,7 @@ export interface FetchedRecord {
 }
 
 export interface PartitionWork {
-  /** Aborted when the partition is revoked or the consumer stops: start nothing new. */
+  /** Aborted when the partition may be revoked or the consumer stops: start nothing new. */
   signal: AbortSignal;
   /** Marks a record done; the committed position only moves over contiguous done records. */
   complete(offset: string): void;
@@ -30,6 +30,8 @@ export interface LogConsumerOptions {
   sessionTimeoutMs?: number;
   /** How often progress is committed and liveness checked while a batch runs. @default 1000 */
   commitIntervalMs?: number;
+  /** Called when the consumer has stopped for good (kafkajs gave up restarting it). */
+  onCrash: (error: unknown) => void;
 }
 
 function headersOf(
@@ -52,6 +54,12 @@ function headersOf(
 export class KafkaLogConsumer {
   private readonly consumer: Consumer;
   private readonly stopping = new AbortController();
+  /**
+   * Aborted as soon as this member may have lost its partitions (a heartbeat
+   * failed: the group is rebalancing or forgot us), so no batch goes on
+   * delivering what another member may already own; replaced on rejoin.
+   */
+  private membership = new AbortController();
 
   constructor(
     kafka: Kafka,
@@ -67,6 +75,12 @@ export class KafkaLogConsumer {
   }
 
   async start(handler: BatchHandler): Promise<void> {
+    this.consumer.on(this.consumer.events.GROUP_JOIN, () => {
+      this.membership = new AbortController();
+    });
+    this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {
+      if (!payload.restart) this.options.onCrash(payload.error);
+    });
     await this.consumer.connect();
     await this.consumer.subscribe({ topic: this.options.topic, fromBeginning: true });
     await this.consumer.run({
@@ -84,23 +98,23 @@ export class KafkaLogConsumer {
   }
 
   private async runBatch(payload: EachBatchPayload, handler: BatchHandler): Promise<void> {
-    const { batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale } =
-      payload;
+    const { batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning } = payload;
     if (batch.messages.length === 0) return;
 
     const tracker = new OffsetTracker();
     for (const message of batch.messages) tracker.track(message.offset);
-    const revoked = new AbortController();
-    const signal = AbortSignal.any([revoked.signal, this.stopping.signal]);
+    const membership = this.membership;
+    const signal = AbortSignal.any([membership.signal, this.stopping.signal]);
 
     const watchdog = setInterval(() => {
-      if (!isRunning() || isStale()) revoked.abort();
+      if (!isRunning()) membership.abort();
       heartbeat()
         .then(() => commitOffsetsIfNecessary())
         .catch((error: unknown) => {
+          membership.abort();
           this.logger.warn(
             { err: error, partition: batch.partition },
-            "heartbeat or commit failed; a rebalance may follow",
+            "heartbeat or commit failed: stopping this generation's deliveries; unfinished entries are redelivered after the rebalance",
           );
         });
     }, this.options.commitIntervalMs ?? 1_000);

@@ -10,10 +10,15 @@ import { describeError, ErrorCode, WalError } from "../../core/index.ts";
  * them while acknowledging: silent loss. A fresh producer gets a new
  * producer id, so its sequences cannot collide. This is also what lets
  * retries be bounded (a send to a deleted topic fails instead of hanging).
+ *
+ * Sends go out one at a time: when a request fails, kafkajs rolls its
+ * sequence numbers back before retrying, and a concurrent send taking that
+ * gap would reuse them, with the same silent loss as a result.
  */
 export class RecyclingProducer {
   private connecting: Promise<Producer> | undefined;
   private readonly retired = new Set<Promise<void>>();
+  private previousSend: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly create: () => Producer) {}
 
@@ -27,7 +32,13 @@ export class RecyclingProducer {
    * could connect (nothing was sent); with the send's own error otherwise,
    * when the outcome is unknown and the producer has been replaced.
    */
-  async sendBatch(batch: Omit<ProducerBatch, "acks">): Promise<void> {
+  sendBatch(batch: Omit<ProducerBatch, "acks">): Promise<void> {
+    const send = this.previousSend.then(() => this.sendNow(batch));
+    this.previousSend = send.catch(() => undefined);
+    return send;
+  }
+
+  private async sendNow(batch: Omit<ProducerBatch, "acks">): Promise<void> {
     const connecting = this.connected();
     const producer = await connecting;
     try {

@@ -16,7 +16,7 @@ export class KafkaTopicTarget implements Target {
     private readonly topic: string,
   ) {}
 
-  async apply({ entry, version, traceHeaders }: Delivery): Promise<void> {
+  async apply({ entry, partition, version, traceHeaders }: Delivery): Promise<void> {
     try {
       const message = {
         key: entry.target.resource ?? entry.key,
@@ -24,6 +24,7 @@ export class KafkaTopicTarget implements Target {
         headers: {
           ...traceHeaders,
           [walHeaders.entryId]: entry.id,
+          "wal-partition": String(partition),
           "wal-version": version.toString(),
         },
       };
@@ -31,12 +32,8 @@ export class KafkaTopicTarget implements Target {
         topicMessages: [{ topic: this.topic, messages: [message] }],
       });
     } catch (cause) {
-      const retriable =
-        typeof cause !== "object" ||
-        cause === null ||
-        (cause as { retriable?: unknown }).retriable !== false;
       throw new TargetError(
-        retriable ? "transient" : "permanent",
+        brokerRejected(cause) ? "permanent" : "transient",
         `Kafka topic '${this.topic}' refused the entry: ${cause instanceof Error ? cause.message : String(cause)}`,
         { cause },
       );
@@ -44,4 +41,24 @@ export class KafkaTopicTarget implements Target {
   }
 
   async close(): Promise<void> {}
+}
+
+/**
+ * Whether the broker itself refused the record for good (a non-retriable
+ * protocol error such as MESSAGE_TOO_LARGE somewhere in the cause chain).
+ * kafkajs marks "retries exhausted" as non-retriable too, but an outage is
+ * transient, so only the protocol error decides.
+ */
+function brokerRejected(error: unknown): boolean {
+  for (let e: unknown = error; typeof e === "object" && e !== null; ) {
+    const { name, retriable, originalError, cause } = e as {
+      name?: unknown;
+      retriable?: unknown;
+      originalError?: unknown;
+      cause?: unknown;
+    };
+    if (name === "KafkaJSProtocolError" && retriable === false) return true;
+    e = originalError ?? cause;
+  }
+  return false;
 }

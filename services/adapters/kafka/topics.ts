@@ -22,6 +22,10 @@ export async function ensureNamespaceTopics(
         topic: topicNames.log(ns.name),
         numPartitions: ns.partitions,
         replicationFactor: ns.replicationFactor,
+        // acks=all then means "on two replicas" wherever there are two.
+        configEntries: [
+          { name: "min.insync.replicas", value: String(Math.min(2, ns.replicationFactor)) },
+        ],
       })),
     });
     return missing.map((ns) => topicNames.log(ns.name));

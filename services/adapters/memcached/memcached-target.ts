@@ -1,5 +1,11 @@
 import memjs from "memjs";
-import { type Delivery, type Target, TargetError } from "../../core/index.ts";
+import {
+  type Delivery,
+  memcachedVersionSuffix,
+  type Target,
+  TargetError,
+  targetLimitProblem,
+} from "../../core/index.ts";
 import type { Logger } from "../../observability/index.ts";
 
 export interface MemcachedTargetOptions {
@@ -9,16 +15,15 @@ export interface MemcachedTargetOptions {
   expiresSeconds: number;
 }
 
-/** memcached's default item size limit, less room for the item header. */
-const maxItemBytes = 1024 * 1024 - 512;
-
 /**
  * Writes entries into memcached (standing in for EVCache). The value is the
  * payload as is, so readers need no WAL library. Beside each item a version
- * item records the log position last applied to it; an entry whose version
- * is not newer is skipped, so a redelivery or a replay of older entries
- * never overwrites a newer value, and a DELETE leaves a version behind that
- * keeps a late older write from bringing the value back.
+ * item records the log position (partition:offset) last applied to it; an
+ * entry from the same partition that is not newer is skipped, so a
+ * redelivery or a replay of older entries never overwrites a newer value,
+ * and a DELETE leaves a version behind that keeps a late older write from
+ * bringing the value back. Positions of different partitions do not
+ * compare: the later arrival wins.
  */
 export class MemcachedTarget implements Target {
   readonly kind = "memcached";
@@ -40,30 +45,26 @@ export class MemcachedTarget implements Target {
   }
 
   static versionKey(cacheKey: string): string {
-    return `${cacheKey}#wal-version`;
+    return `${cacheKey}${memcachedVersionSuffix}`;
   }
 
-  async apply({ entry, version }: Delivery): Promise<void> {
+  async apply({ entry, partition, version }: Delivery): Promise<void> {
     const cacheKey = this.options.keyPrefix + (entry.target.resource ?? entry.key);
-    if (Buffer.byteLength(cacheKey) > 230) {
-      throw new TargetError(
-        "permanent",
-        `cache key '${cacheKey.slice(0, 40)}…' exceeds memcached's 250-byte key limit`,
-      );
-    }
-    if (entry.payload.length > maxItemBytes) {
-      throw new TargetError(
-        "permanent",
-        `payload of ${entry.payload.length} bytes exceeds memcached's item limit of ${maxItemBytes}; lower the namespace's limits.maxPayloadBytes`,
-      );
-    }
+    const tooBig = targetLimitProblem(
+      { type: "memcached", ...this.options },
+      entry.target.resource ?? entry.key,
+      entry.payload.length,
+    );
+    if (tooBig !== undefined)
+      throw new TargetError("permanent", `${tooBig.field} ${tooBig.reason}`);
     const versionKey = MemcachedTarget.versionKey(cacheKey);
     try {
-      const stored = await this.client.get(versionKey);
-      if (stored.value !== null && BigInt(stored.value.toString()) >= version) return;
+      const stored = parsePosition((await this.client.get(versionKey)).value);
+      if (stored !== undefined && stored.partition === partition && stored.offset >= version)
+        return;
       if (entry.target.operation === "DELETE") await this.client.delete(cacheKey);
       else await this.client.set(cacheKey, entry.payload, { expires: this.options.expiresSeconds });
-      await this.client.set(versionKey, version.toString(), {
+      await this.client.set(versionKey, `${partition}:${version}`, {
         expires: this.options.expiresSeconds,
       });
     } catch (cause) {
@@ -78,4 +79,11 @@ export class MemcachedTarget implements Target {
   async close(): Promise<void> {
     this.client.close();
   }
+}
+
+/** A version item's `partition:offset`; anything else (absent, foreign) compares as nothing applied. */
+function parsePosition(value: Buffer | null): { partition: number; offset: bigint } | undefined {
+  const match = value === null ? null : /^(\d+):(\d+)$/.exec(value.toString());
+  if (match === null) return undefined;
+  return { partition: Number(match[1]), offset: BigInt(match[2] as string) };
 }
