@@ -1,6 +1,8 @@
 import { Command } from "commander";
 import { registerBenchCommand } from "./bench-command.ts";
+import { registerControlPlaneCommand } from "./control-plane-command.ts";
 import { registerInfraCommand } from "./infra-command.ts";
+import { registerNamespacesCommand } from "./namespaces-command.ts";
 import { registerServiceCommands } from "./service-commands.ts";
 import { registerWriteCommand } from "./write-command.ts";
 
@@ -15,5 +17,7 @@ registerServiceCommands(program);
 registerWriteCommand(program);
 registerInfraCommand(program);
 registerBenchCommand(program);
+registerControlPlaneCommand(program);
+registerNamespacesCommand(program);
 
 await program.parseAsync(process.argv);

@@ -16,6 +16,11 @@ export const ErrorCode = {
   targetPermanent: "WAL_TARGET_PERMANENT",
   envelopeCorrupt: "WAL_ENVELOPE_CORRUPT",
   infraFailed: "WAL_INFRA_FAILED",
+  namespaceExists: "WAL_NAMESPACE_EXISTS",
+  namespaceConflict: "WAL_NAMESPACE_CONFLICT",
+  unauthorized: "WAL_UNAUTHORIZED",
+  storeUnavailable: "WAL_STORE_UNAVAILABLE",
+  controlPlaneUnavailable: "WAL_CONTROL_PLANE_UNAVAILABLE",
   internal: "WAL_INTERNAL",
 } as const;
 

@@ -19,6 +19,16 @@ export {
   parseNamespacesFile,
   type TargetConfig,
 } from "./namespace-config.ts";
+export {
+  type ChangeContext,
+  type NamespaceAction,
+  type NamespaceChange,
+  NamespaceConflictError,
+  type NamespaceRecord,
+  type NamespaceStore,
+  namespaceNotFound,
+  type ProposedChange,
+} from "./namespace-store.ts";
 export { OffsetTracker } from "./offset-tracker.ts";
 export { type Delivery, type FailureKind, type Target, TargetError } from "./target.ts";
 export {

@@ -4,6 +4,7 @@
  */
 export const kafkaBrokers = (process.env.WAL_KAFKA_BROKERS ?? "127.0.0.1:9092").split(",");
 export const memcachedServers = process.env.WAL_MEMCACHED_SERVERS ?? "127.0.0.1:11211";
+export const databaseUrl = process.env.WAL_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/wal";
 
 /** A name no other test (or earlier run) uses: tests never share topics, groups or namespaces. */
 export function uniqueName(prefix: string): string {

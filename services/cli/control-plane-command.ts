@@ -1,0 +1,153 @@
+import { type Command, Option } from "commander";
+import { z } from "zod";
+import { describeDatabase, PostgresNamespaceStore } from "../adapters/postgres/index.ts";
+import {
+  type ApiAccess,
+  type RunningControlPlaneApi,
+  startControlPlaneApi,
+} from "../control-plane/index.ts";
+import { ErrorCode, WalError } from "../core/index.ts";
+import type { Logger } from "../observability/index.ts";
+import { runService, type Stoppable } from "./run-service.ts";
+
+const defaultDatabaseUrl = "postgres://postgres@127.0.0.1:5432/wal";
+const minAdminTokenLength = 16;
+
+/** Commander's attribute name → how the user sets it, for error messages. */
+const sources = {
+  databaseUrl: "--database-url (WAL_DATABASE_URL)",
+  adminToken: "--admin-token (WAL_ADMIN_TOKEN)",
+  host: "--host (WAL_CONTROL_PLANE_HOST)",
+  port: "--port (WAL_CONTROL_PLANE_PORT)",
+} as const;
+
+const optionsSchema = z.object({
+  databaseUrl: z.string().regex(/^postgres(ql)?:\/\//, "must be a postgres:// URL"),
+  // An empty variable (WAL_ADMIN_TOKEN=) counts as unset: the control plane then refuses to start.
+  adminToken: z.preprocess(
+    (value) => (value === "" ? undefined : value),
+    z
+      .string()
+      .min(
+        minAdminTokenLength,
+        `must be at least ${minAdminTokenLength} characters; generate one with 'openssl rand -hex 32'`,
+      )
+      .optional(),
+  ),
+  insecureNoAuth: z.boolean().default(false),
+  host: z.string().min(1),
+  port: z.coerce.number().int().min(0).max(65_535),
+});
+
+/** Values never echoed in an error: the token, and the URL for the password it may hold. */
+const secretOptions = new Set<string>(["adminToken", "databaseUrl"]);
+
+/** Validates the flags; an error names the flag, its variable and (unless secret) the value. */
+function readOptions(options: Record<string, unknown>): z.output<typeof optionsSchema> {
+  const result = optionsSchema.safeParse(options);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  const key = String(issue?.path[0] ?? "") as keyof typeof sources;
+  const shown = secretOptions.has(key) ? "" : ` = '${String(options[key])}'`;
+  throw new WalError(
+    ErrorCode.invalidConfig,
+    `${sources[key] ?? key}${shown} is invalid: ${issue?.message}`,
+    { field: key },
+  );
+}
+
+function accessFrom(adminToken: string | undefined, insecureNoAuth: boolean): ApiAccess {
+  if (adminToken !== undefined && insecureNoAuth) {
+    throw new WalError(
+      ErrorCode.invalidConfig,
+      "--admin-token (WAL_ADMIN_TOKEN) and --insecure-no-auth contradict each other: give one",
+      { field: "adminToken" },
+    );
+  }
+  if (insecureNoAuth) return "insecure-no-auth";
+  if (adminToken === undefined) {
+    throw new WalError(
+      ErrorCode.invalidConfig,
+      "the control plane needs an admin token: set WAL_ADMIN_TOKEN (or --admin-token) to a secret, e.g. from 'openssl rand -hex 32'; --insecure-no-auth serves without one, for local experiments only",
+      { field: "adminToken" },
+    );
+  }
+  return { adminToken };
+}
+
+async function controlPlane(options: Record<string, unknown>, logger: Logger): Promise<Stoppable> {
+  const settings = readOptions(options);
+  const access = accessFrom(settings.adminToken, settings.insecureNoAuth);
+  const { store, migrated } = await PostgresNamespaceStore.open(settings.databaseUrl, logger);
+  let api: RunningControlPlaneApi;
+  try {
+    api = await startControlPlaneApi({
+      store,
+      access,
+      host: settings.host,
+      port: settings.port,
+      logger,
+    });
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+  if (access === "insecure-no-auth") {
+    logger.warn(
+      "serving WITHOUT authentication (--insecure-no-auth): anyone reaching the port can change namespaces",
+    );
+  }
+  logger.info(
+    {
+      http: `${settings.host}:${api.port}`,
+      database: describeDatabase(settings.databaseUrl),
+      migrationsApplied: migrated.map((m) => m.name),
+    },
+    "control plane serving",
+  );
+  return {
+    async stop() {
+      await api.stop();
+      await store.close();
+      logger.info("control plane stopped");
+    },
+  };
+}
+
+export function registerControlPlaneCommand(program: Command): void {
+  program
+    .command("control-plane")
+    .description(
+      "serve the namespaces admin API (HTTP/JSON) backed by PostgreSQL; applies pending schema migrations at start",
+    )
+    .addOption(
+      new Option("--database-url <url>", "PostgreSQL connection URL")
+        .env("WAL_DATABASE_URL")
+        .default(defaultDatabaseUrl),
+    )
+    .addOption(
+      new Option(
+        "--admin-token <token>",
+        `secret every request must send as 'Authorization: Bearer <token>' (at least ${minAdminTokenLength} characters)`,
+      ).env("WAL_ADMIN_TOKEN"),
+    )
+    .addOption(
+      new Option(
+        "--insecure-no-auth",
+        "serve without any credential (local experiments only; never with a reachable port)",
+      ),
+    )
+    .addOption(
+      new Option("--host <address>", "address the control plane listens on")
+        .env("WAL_CONTROL_PLANE_HOST")
+        .default("127.0.0.1"),
+    )
+    .addOption(
+      new Option("--port <port>", "HTTP port of the control plane (0 picks a free one)")
+        .env("WAL_CONTROL_PLANE_PORT")
+        .default("8090"),
+    )
+    .action((options: Record<string, unknown>) =>
+      runService("control-plane", (logger) => controlPlane(options, logger)),
+    );
+}

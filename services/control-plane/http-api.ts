@@ -1,0 +1,246 @@
+import Fastify, { type FastifyError } from "fastify";
+import { z } from "zod";
+import {
+  describeIssues,
+  ErrorCode,
+  isWalError,
+  type NamespaceChange,
+  NamespaceConflictError,
+  type NamespaceRecord,
+  type NamespaceStore,
+  WalError,
+} from "../core/index.ts";
+import type { Logger } from "../observability/index.ts";
+import { type ApiAccess, actorFrom, actorHeader, carriesAdminToken } from "./auth.ts";
+
+export interface ControlPlaneApiOptions {
+  store: NamespaceStore;
+  access: ApiAccess;
+  host: string;
+  /** 0 picks a free port. */
+  port: number;
+  logger: Logger;
+}
+
+export interface RunningControlPlaneApi {
+  /** The port bound (the one picked when asked for 0). */
+  port: number;
+  /** Stops taking connections, answers the requests in flight, then resolves. */
+  stop(): Promise<void>;
+}
+
+/** The JSON body of every error answer. */
+export interface ErrorBody {
+  code: string;
+  message: string;
+  /** The field at fault (dotted for config fields), or "". */
+  field: string;
+  /** On WAL_NAMESPACE_CONFLICT: the version to read and build on. */
+  currentVersion?: number;
+}
+
+const statusByCode: Record<string, number> = {
+  [ErrorCode.invalidConfig]: 400,
+  [ErrorCode.invalidArgument]: 400,
+  [ErrorCode.unauthorized]: 401,
+  [ErrorCode.namespaceNotFound]: 404,
+  [ErrorCode.namespaceExists]: 409,
+  [ErrorCode.namespaceConflict]: 409,
+  [ErrorCode.storeUnavailable]: 503,
+};
+
+/** The status and JSON body answering an error thrown while handling a request. */
+export function errorResponse(error: unknown): { status: number; body: ErrorBody } {
+  if (isWalError(error)) {
+    const body: ErrorBody = { code: error.code, message: error.message, field: error.field ?? "" };
+    if (error instanceof NamespaceConflictError) body.currentVersion = error.currentVersion;
+    return { status: statusByCode[error.code] ?? 500, body };
+  }
+  // Fastify's own refusals (malformed JSON, wrong content type, body too large) keep their status.
+  const status = (error as Partial<FastifyError>).statusCode ?? 500;
+  if (status < 500) {
+    return {
+      status,
+      body: {
+        code: ErrorCode.invalidArgument,
+        message: `the request was refused: ${describe(error)}. Send a JSON body with Content-Type: application/json.`,
+        field: "body",
+      },
+    };
+  }
+  return {
+    status: 500,
+    body: {
+      code: ErrorCode.internal,
+      message: `internal error: ${describe(error)}. Retry; if it persists, report it with the control plane's logs.`,
+      field: "",
+    },
+  };
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+const positiveVersion = z.number().int().min(1);
+// Query strings are text; an absent or empty value must fail, not become 0.
+const versionInQuery = z
+  .string()
+  .regex(/^[1-9][0-9]*$/, "must be a positive integer")
+  .transform(Number);
+const writeQuery = z.strictObject({
+  dryRun: z
+    .enum(["true", "false"])
+    .optional()
+    .transform((value) => value === "true"),
+});
+const updateBody = z.strictObject({
+  config: z.record(z.string(), z.unknown()),
+  expectedVersion: positiveVersion,
+});
+const deleteQuery = z.strictObject({ expectedVersion: versionInQuery });
+const rollbackBody = z.strictObject({
+  toVersion: positiveVersion,
+  expectedVersion: positiveVersion,
+});
+
+/** Validates a request part; a failure names the field and shows the expected shape. */
+function parseRequest<T extends z.ZodType>(
+  schema: T,
+  input: unknown,
+  part: "body" | "query",
+  expected: string,
+): z.output<T> {
+  const result = schema.safeParse(input ?? {});
+  if (result.success) return result.data;
+  const { field, message } = describeIssues(result.error, part);
+  throw new WalError(ErrorCode.invalidArgument, `${message}. Expected ${part}: ${expected}`, {
+    field,
+  });
+}
+
+const dryRunShape = "?dryRun=true to validate without storing, or nothing";
+
+/**
+ * The namespaces admin API over HTTP/JSON. Every route needs the admin token
+ * (unless access is explicitly "insecure-no-auth"); errors answer
+ * `{ code, message, field }` with the status matching the code.
+ */
+export async function startControlPlaneApi(
+  options: ControlPlaneApiOptions,
+): Promise<RunningControlPlaneApi> {
+  const { store, access, logger } = options;
+  const app = Fastify({ logger: false });
+
+  if (access !== "insecure-no-auth") {
+    const { adminToken } = access;
+    app.addHook("onRequest", async (request) => {
+      if (!carriesAdminToken(request.headers.authorization, adminToken)) {
+        throw new WalError(
+          ErrorCode.unauthorized,
+          "this API needs the admin token: send 'Authorization: Bearer <token>' (the wal CLI sends --admin-token or WAL_ADMIN_TOKEN)",
+          { field: "Authorization" },
+        );
+      }
+    });
+  }
+
+  app.setErrorHandler((error, request, reply) => {
+    const { status, body } = errorResponse(error);
+    if (status >= 500)
+      logger.error({ err: error, method: request.method, url: request.url }, "request failed");
+    if (status === 401) void reply.header("www-authenticate", 'Bearer realm="wal"');
+    return reply.status(status).send(body);
+  });
+
+  app.setNotFoundHandler((request, reply) =>
+    reply.status(404).send({
+      code: ErrorCode.invalidArgument,
+      message: `no route ${request.method} ${request.url}; the API serves /v1/namespaces, /v1/namespaces/:name, /v1/namespaces/:name/history and /v1/namespaces/:name/rollback`,
+      field: "",
+    } satisfies ErrorBody),
+  );
+
+  // Only who changed what: the configs are in the history, and logs are no place for them.
+  const changed = ({
+    namespace,
+    version,
+    action,
+    actor,
+  }: Pick<NamespaceChange, "namespace" | "version" | "action" | "actor">) =>
+    logger.info({ namespace, version, action, actor }, "namespace changed");
+
+  app.get("/v1/namespaces", async () => ({ namespaces: await store.list() }));
+
+  app.get<{ Params: { name: string } }>("/v1/namespaces/:name", async (request) =>
+    store.get(request.params.name),
+  );
+
+  app.post("/v1/namespaces", async (request, reply) => {
+    const { dryRun } = parseRequest(writeQuery, request.query, "query", dryRunShape);
+    const actor = actorFrom(request.headers[actorHeader]);
+    const record = await store.create(request.body, { actor, dryRun });
+    if (dryRun) return dryRunAnswer(record);
+    changed({ namespace: record.name, version: record.version, action: "create", actor });
+    return reply.status(201).header("location", `/v1/namespaces/${record.name}`).send(record);
+  });
+
+  app.put<{ Params: { name: string } }>("/v1/namespaces/:name", async (request) => {
+    const { dryRun } = parseRequest(writeQuery, request.query, "query", dryRunShape);
+    const { config, expectedVersion } = parseRequest(
+      updateBody,
+      request.body,
+      "body",
+      '{ "config": <namespace config>, "expectedVersion": <the version you last read> }',
+    );
+    const actor = actorFrom(request.headers[actorHeader]);
+    const { name } = request.params;
+    const record = await store.update(name, config, expectedVersion, { actor, dryRun });
+    if (dryRun) return dryRunAnswer(record);
+    changed({ namespace: name, version: record.version, action: "update", actor });
+    return record;
+  });
+
+  app.delete<{ Params: { name: string } }>("/v1/namespaces/:name", async (request) => {
+    const { expectedVersion } = parseRequest(
+      deleteQuery,
+      request.query,
+      "query",
+      "?expectedVersion=<the version you last read>",
+    );
+    const actor = actorFrom(request.headers[actorHeader]);
+    const deletion = await store.delete(request.params.name, expectedVersion, { actor });
+    changed(deletion);
+    return deletion;
+  });
+
+  app.get<{ Params: { name: string } }>("/v1/namespaces/:name/history", async (request) => ({
+    changes: await store.history(request.params.name),
+  }));
+
+  app.post<{ Params: { name: string } }>("/v1/namespaces/:name/rollback", async (request) => {
+    const { toVersion, expectedVersion } = parseRequest(
+      rollbackBody,
+      request.body,
+      "body",
+      '{ "toVersion": <a version from the history>, "expectedVersion": <the current version> }',
+    );
+    const actor = actorFrom(request.headers[actorHeader]);
+    const { name } = request.params;
+    const record = await store.rollback(name, toVersion, expectedVersion, { actor });
+    changed({ namespace: name, version: record.version, action: "rollback", actor });
+    return record;
+  });
+
+  await app.listen({ host: options.host, port: options.port });
+  const address = app.server.address();
+  return {
+    port: typeof address === "object" && address !== null ? address.port : options.port,
+    stop: () => app.close(),
+  };
+}
+
+/** What a dry run answers: the record that would have been stored, marked as not stored. */
+function dryRunAnswer(record: NamespaceRecord): NamespaceRecord & { dryRun: true } {
+  return { ...record, dryRun: true };
+}

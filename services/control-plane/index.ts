@@ -1,0 +1,8 @@
+export { type ApiAccess, defaultActor } from "./auth.ts";
+export { ControlPlaneClient, type ControlPlaneClientOptions, type DryRunRecord } from "./client.ts";
+export {
+  type ControlPlaneApiOptions,
+  type ErrorBody,
+  type RunningControlPlaneApi,
+  startControlPlaneApi,
+} from "./http-api.ts";
