@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import pg from "pg";
 import { PostgresNamespaceStore } from "../../services/adapters/postgres/index.ts";
 import {
   type ErrorBody,
@@ -13,25 +12,11 @@ import type {
   NamespaceRecord,
 } from "../../services/core/index.ts";
 import { createLogger } from "../../services/observability/index.ts";
-import { databaseUrl, memcachedServers, uniqueName } from "../support/servers.ts";
+import { createSchema } from "../support/postgres.ts";
+import { memcachedServers, uniqueName } from "../support/servers.ts";
 
 const logger = createLogger("control-plane-api-test", "silent");
 const adminToken = "test-admin-token-0123456789";
-
-/** A PostgreSQL schema of this test's own; `url` puts it first on the search_path. */
-async function createSchema(): Promise<{ url: string; drop: () => Promise<void> }> {
-  const schema = uniqueName("cp_api").replaceAll("-", "_");
-  const admin = new pg.Client({ connectionString: databaseUrl });
-  await admin.connect();
-  await admin.query(`CREATE SCHEMA ${schema}`);
-  return {
-    url: `${databaseUrl}?options=${encodeURIComponent(`-c search_path=${schema}`)}`,
-    drop: async () => {
-      await admin.query(`DROP SCHEMA ${schema} CASCADE`);
-      await admin.end();
-    },
-  };
-}
 
 function configOf(name: string, keyPrefix = ""): NamespaceConfigInput {
   return {
@@ -83,7 +68,7 @@ describe("control plane HTTP API", () => {
   }
 
   before(async () => {
-    schema = await createSchema();
+    schema = await createSchema("cp_api");
     ({ store } = await PostgresNamespaceStore.open(schema.url, logger));
     api = await startControlPlaneApi({
       store,

@@ -6,32 +6,17 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
-import pg from "pg";
 import type {
   NamespaceChange,
   NamespaceConfigInput,
   NamespaceRecord,
 } from "../../services/core/index.ts";
-import { databaseUrl, memcachedServers, uniqueName } from "../support/servers.ts";
+import { createSchema } from "../support/postgres.ts";
+import { memcachedServers, uniqueName } from "../support/servers.ts";
 import { WalProcess } from "../support/wal-process.ts";
 
 const walBin = fileURLToPath(new URL("../../bin/wal.js", import.meta.url));
 const adminToken = "cli-test-admin-token-0123456789";
-
-/** A PostgreSQL schema of this test's own; `url` puts it first on the search_path. */
-async function createSchema(): Promise<{ url: string; drop: () => Promise<void> }> {
-  const schema = uniqueName("cp_cli").replaceAll("-", "_");
-  const admin = new pg.Client({ connectionString: databaseUrl });
-  await admin.connect();
-  await admin.query(`CREATE SCHEMA ${schema}`);
-  return {
-    url: `${databaseUrl}?options=${encodeURIComponent(`-c search_path=${schema}`)}`,
-    drop: async () => {
-      await admin.query(`DROP SCHEMA ${schema} CASCADE`);
-      await admin.end();
-    },
-  };
-}
 
 interface Run {
   code: number | null;
@@ -102,7 +87,7 @@ describe("wal control-plane and wal namespaces", () => {
   }
 
   before(async () => {
-    schema = await createSchema();
+    schema = await createSchema("cp_cli");
     dir = await mkdtemp(join(tmpdir(), "wal-control-plane-"));
     controlPlane = WalProcess.start(["control-plane", "--port", "0"], {
       WAL_DATABASE_URL: schema.url,

@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import pg from "pg";
 import { PostgresNamespaceStore } from "../../services/adapters/postgres/index.ts";
 import {
   ErrorCode,
@@ -10,32 +9,10 @@ import {
   type NamespaceRecord,
 } from "../../services/core/index.ts";
 import { createLogger } from "../../services/observability/index.ts";
-import { databaseUrl, memcachedServers, uniqueName } from "../support/servers.ts";
+import { createSchema } from "../support/postgres.ts";
+import { memcachedServers, uniqueName } from "../support/servers.ts";
 
 const logger = createLogger("control-plane-store-test", "silent");
-
-/**
- * A PostgreSQL schema of this test's own, so its tables and migrations never
- * meet another test's; `url` puts it first on the search_path.
- */
-async function createSchema(): Promise<{
-  url: string;
-  query: (sql: string) => Promise<unknown[]>;
-  drop: () => Promise<void>;
-}> {
-  const schema = uniqueName("cp_store").replaceAll("-", "_");
-  const admin = new pg.Client({ connectionString: databaseUrl });
-  await admin.connect();
-  await admin.query(`CREATE SCHEMA ${schema}; SET search_path TO ${schema}`);
-  return {
-    url: `${databaseUrl}?options=${encodeURIComponent(`-c search_path=${schema}`)}`,
-    query: async (sql) => (await admin.query(sql)).rows,
-    drop: async () => {
-      await admin.query(`DROP SCHEMA ${schema} CASCADE`);
-      await admin.end();
-    },
-  };
-}
 
 function configOf(name: string, keyPrefix = ""): NamespaceConfigInput {
   return {
@@ -58,7 +35,7 @@ describe("PostgreSQL namespace store", () => {
   let firstMigrations: string[];
 
   before(async () => {
-    schema = await createSchema();
+    schema = await createSchema("cp_store");
     const opened = await PostgresNamespaceStore.open(schema.url, logger);
     store = opened.store;
     firstMigrations = opened.migrated.map((m) => m.name);
@@ -86,7 +63,7 @@ describe("PostgreSQL namespace store", () => {
   });
 
   it("applies each migration once when control planes start together", async () => {
-    const fresh = await createSchema();
+    const fresh = await createSchema("cp_store");
     try {
       const opened = await Promise.all(
         [1, 2, 3].map(() => PostgresNamespaceStore.open(fresh.url, logger)),
