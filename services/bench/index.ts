@@ -1,1 +1,2 @@
+export { formatTable, percentile } from "./stats.ts";
 export { benchWrite, type WriteBenchOptions } from "./write-bench.ts";

@@ -1,7 +1,15 @@
 import type { Command } from "commander";
 import { createKafka } from "../adapters/kafka/index.ts";
-import { benchWrite } from "../bench/index.ts";
-import { addSettings, readSettings } from "../config/index.ts";
+import { createNamespaceChangePublisher } from "../adapters/nats/index.ts";
+import { PostgresNamespaceStore } from "../adapters/postgres/index.ts";
+import { benchWrite, formatTable, percentile } from "../bench/index.ts";
+import {
+  addSettings,
+  measureConfigPropagation,
+  readSettings,
+  startControlPlaneNamespaceSource,
+} from "../config/index.ts";
+import { announcingStore } from "../control-plane/index.ts";
 import { createLogger } from "../observability/index.ts";
 import { failAndExit } from "./run-service.ts";
 
@@ -51,5 +59,53 @@ export function registerBenchCommand(program: Command): void {
         }
       }),
     ["kafkaBrokers"],
+  );
+
+  addSettings(
+    bench
+      .command("config")
+      .description(
+        "time from a committed namespace change to a namespace source applying it (PostgreSQL + NATS); creates, changes and deletes a namespace 'bench-config-…', so point it at a database no production service follows",
+      )
+      .option("--changes <n>", "changes made one after another", "50")
+      .action(async (options: Record<string, string>) => {
+        try {
+          const { natsUrl, databaseUrl } = readSettings(options, ["natsUrl", "databaseUrl"]);
+          const [changes] = positiveInts("--changes", options.changes ?? "");
+          const logger = createLogger("bench", "warn");
+          const { store } = await PostgresNamespaceStore.open(databaseUrl, logger);
+          const publisher = createNamespaceChangePublisher({ url: natsUrl, name: "wal-bench" });
+          try {
+            await publisher.ready();
+            const source = await startControlPlaneNamespaceSource({ store, natsUrl, logger });
+            try {
+              const latencies = await measureConfigPropagation({
+                store: announcingStore(store, (c) => publisher.publishNamespaceChanged(c), logger),
+                source,
+                namespace: {
+                  name: `bench-config-${Date.now().toString(36)}`,
+                  targets: { cache: { type: "memcached", servers: "127.0.0.1:11211" } },
+                  defaultTarget: "cache",
+                },
+                changes: changes as number,
+              });
+              latencies.sort((a, b) => a - b);
+              const ms = (p: number) => percentile(latencies, p).toFixed(2);
+              const row = [String(latencies.length), ms(50), ms(99), ms(100)];
+              process.stdout.write(
+                `${formatTable(["changes", "p50 ms", "p99 ms", "max ms"], [row])}\n`,
+              );
+            } finally {
+              await source.close();
+            }
+          } finally {
+            await publisher.close();
+            await store.close();
+          }
+        } catch (error) {
+          failAndExit(error);
+        }
+      }),
+    ["natsUrl", "databaseUrl"],
   );
 }

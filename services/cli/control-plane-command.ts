@@ -1,8 +1,15 @@
 import { type Command, Option } from "commander";
 import { z } from "zod";
+import {
+  createNamespaceChangePublisher,
+  describeNatsServer,
+  type NatsStatus,
+} from "../adapters/nats/index.ts";
 import { describeDatabase, PostgresNamespaceStore } from "../adapters/postgres/index.ts";
+import { addSettings, readSettings } from "../config/index.ts";
 import {
   type ApiAccess,
+  announcingStore,
   type RunningControlPlaneApi,
   startControlPlaneApi,
 } from "../control-plane/index.ts";
@@ -75,20 +82,43 @@ function accessFrom(adminToken: string | undefined, insecureNoAuth: boolean): Ap
   return { adminToken };
 }
 
+/** The publisher's connection changes, said in terms of what they mean for namespace changes. */
+function logNatsStatus(logger: Logger, nats: string): (status: NatsStatus) => void {
+  return ({ state, reason }) => {
+    if (state === "unreachable" || state === "disconnected") {
+      logger.warn(
+        { nats, state, reason },
+        `NATS at ${nats} is unreachable (${reason}): namespace changes are still committed, but running services learn of them only at their next resync; start NATS ('wal infra up nats') or fix --nats-url (WAL_NATS_URL)`,
+      );
+    } else {
+      logger.info({ nats, state }, "NATS reachable: announcing namespace changes");
+    }
+  };
+}
+
 async function controlPlane(options: Record<string, unknown>, logger: Logger): Promise<Stoppable> {
   const settings = readOptions(options);
+  const { natsUrl } = readSettings(options, ["natsUrl"]);
   const access = accessFrom(settings.adminToken, settings.insecureNoAuth);
   const { store, migrated } = await PostgresNamespaceStore.open(settings.databaseUrl, logger);
+  const nats = describeNatsServer(natsUrl);
+  // NATS only carries hints; the control plane serves without it (see announcingStore).
+  const publisher = createNamespaceChangePublisher({
+    url: natsUrl,
+    name: "wal-control-plane",
+    onStatus: logNatsStatus(logger, nats),
+  });
   let api: RunningControlPlaneApi;
   try {
     api = await startControlPlaneApi({
-      store,
+      store: announcingStore(store, (change) => publisher.publishNamespaceChanged(change), logger),
       access,
       host: settings.host,
       port: settings.port,
       logger,
     });
   } catch (error) {
+    await publisher.close();
     await store.close();
     throw error;
   }
@@ -101,6 +131,7 @@ async function controlPlane(options: Record<string, unknown>, logger: Logger): P
     {
       http: `${settings.host}:${api.port}`,
       database: describeDatabase(settings.databaseUrl),
+      nats,
       migrationsApplied: migrated.map((m) => m.name),
     },
     "control plane serving",
@@ -108,6 +139,7 @@ async function controlPlane(options: Record<string, unknown>, logger: Logger): P
   return {
     async stop() {
       await api.stop();
+      await publisher.close();
       await store.close();
       logger.info("control plane stopped");
     },
@@ -115,7 +147,7 @@ async function controlPlane(options: Record<string, unknown>, logger: Logger): P
 }
 
 export function registerControlPlaneCommand(program: Command): void {
-  program
+  const command = program
     .command("control-plane")
     .description(
       "serve the namespaces admin API (HTTP/JSON) backed by PostgreSQL; applies pending schema migrations at start",
@@ -150,4 +182,5 @@ export function registerControlPlaneCommand(program: Command): void {
     .action((options: Record<string, unknown>) =>
       runService("control-plane", (logger) => controlPlane(options, logger)),
     );
+  addSettings(command, ["natsUrl"]);
 }

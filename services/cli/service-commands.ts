@@ -1,20 +1,31 @@
 import type { Command } from "commander";
 import { createKafka, ensureNamespaceTopics } from "../adapters/kafka/index.ts";
+import { PostgresNamespaceStore } from "../adapters/postgres/index.ts";
 import {
   addSettings,
+  fileNamespaceSource,
   loadNamespacesFile,
   readSettings,
   type SettingName,
+  type Settings,
+  startControlPlaneNamespaceSource,
 } from "../config/index.ts";
-import { describeError, ErrorCode, isWalError, WalError } from "../core/index.ts";
+import {
+  describeError,
+  ErrorCode,
+  isWalError,
+  type NamespaceSource,
+  WalError,
+} from "../core/index.ts";
 import { startGateway } from "../gateway/index.ts";
 import { createLogger, type Logger } from "../observability/index.ts";
 import { Processor } from "../processor/index.ts";
 import { failAndExit, runService, type Stoppable } from "./run-service.ts";
 
+const sourceSettings = ["namespaceSource", "namespaces", "databaseUrl", "natsUrl"] as const;
 const gatewaySettings = [
   "kafkaBrokers",
-  "namespaces",
+  ...sourceSettings,
   "host",
   "grpcPort",
   "httpPort",
@@ -23,7 +34,7 @@ const gatewaySettings = [
 ] as const satisfies readonly SettingName[];
 const processorSettings = [
   "kafkaBrokers",
-  "namespaces",
+  ...sourceSettings,
   "partitionConcurrency",
   "sessionTimeoutMs",
 ] as const satisfies readonly SettingName[];
@@ -42,38 +53,90 @@ async function reachingKafka<T>(brokers: string[], work: () => Promise<T>): Prom
   }
 }
 
+/**
+ * The namespaces a service follows, and how to let go of them: a file, or the
+ * control plane's store with live changes announced over NATS.
+ */
+async function openNamespaceSource(
+  settings: Settings<(typeof sourceSettings)[number]>,
+  logger: Logger,
+): Promise<{ source: NamespaceSource; close: () => Promise<void> }> {
+  if (settings.namespaceSource === "file") {
+    const source = await fileNamespaceSource(settings.namespaces);
+    return { source, close: () => source.close() };
+  }
+  const { store } = await PostgresNamespaceStore.open(settings.databaseUrl, logger);
+  try {
+    const source = await startControlPlaneNamespaceSource({
+      store,
+      natsUrl: settings.natsUrl,
+      logger,
+    });
+    return {
+      source,
+      close: async () => {
+        await source.close();
+        await store.close();
+      },
+    };
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+}
+
+/** Runs `start` with the namespace source open; the source closes after the service stops. */
+async function withNamespaces(
+  settings: Settings<(typeof sourceSettings)[number]>,
+  logger: Logger,
+  start: (source: NamespaceSource) => Promise<Stoppable>,
+): Promise<Stoppable> {
+  const { source, close } = await openNamespaceSource(settings, logger);
+  try {
+    const service = await start(source);
+    return {
+      stop: async () => {
+        await service.stop();
+        await close();
+      },
+    };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
+
 async function gateway(options: Record<string, unknown>, logger: Logger): Promise<Stoppable> {
   const settings = readSettings(options, gatewaySettings);
-  const namespaces = await loadNamespacesFile(settings.namespaces);
   const kafka = createKafka({ brokers: settings.kafkaBrokers, clientId: "wal-gateway" }, logger);
-  return reachingKafka(settings.kafkaBrokers, () =>
-    startGateway({ ...settings, kafka, namespaces, logger }),
+  return withNamespaces(settings, logger, (namespaces) =>
+    reachingKafka(settings.kafkaBrokers, () =>
+      startGateway({ ...settings, kafka, namespaces, logger }),
+    ),
   );
 }
 
 async function processor(options: Record<string, unknown>, logger: Logger): Promise<Stoppable> {
   const settings = readSettings(options, processorSettings);
-  const namespaces = await loadNamespacesFile(settings.namespaces);
   const kafka = createKafka({ brokers: settings.kafkaBrokers, clientId: "wal-processor" }, logger);
-  const running = new Processor({
-    kafka,
-    namespaces,
-    logger,
-    partitionsConsumedConcurrently: settings.partitionConcurrency,
-    sessionTimeoutMs: settings.sessionTimeoutMs,
-    onCrash: (namespace, error) => {
-      logger.fatal(
-        { err: error, namespace },
-        `the consumer of namespace '${namespace}' stopped for good (${describeError(error)}); exiting so a supervisor restarts the processor`,
-      );
-      process.exit(1);
-    },
+  return withNamespaces(settings, logger, async (namespaces) => {
+    const running = new Processor({
+      kafka,
+      namespaces,
+      logger,
+      partitionsConsumedConcurrently: settings.partitionConcurrency,
+      sessionTimeoutMs: settings.sessionTimeoutMs,
+      onCrash: (namespace, error) => {
+        logger.fatal(
+          { err: error, namespace },
+          `the consumer of namespace '${namespace}' stopped for good (${describeError(error)}); exiting so a supervisor restarts the processor`,
+        );
+        process.exit(1);
+      },
+    });
+    await reachingKafka(settings.kafkaBrokers, () => running.start());
+    return running;
   });
-  await reachingKafka(settings.kafkaBrokers, async () => {
-    await ensureNamespaceTopics(kafka, namespaces);
-    await running.start();
-  });
-  return running;
 }
 
 export function registerServiceCommands(program: Command): void {

@@ -21,6 +21,8 @@ const positiveInt = z.coerce.number().int().min(1);
 
 interface SettingSpec<T extends z.ZodType> {
   flag: string;
+  /** Never echoed in an error (it may hold a password or a token). */
+  secret?: boolean;
   env: string;
   defaultValue: string;
   description: string;
@@ -102,6 +104,29 @@ export const settingSpecs = {
       "how soon the group gives a dead processor's partitions to another (broker allows 6000 and up)",
     schema: z.coerce.number().int().min(6_000).max(300_000),
   }),
+  namespaceSource: spec({
+    flag: "--namespace-source <source>",
+    env: "WAL_NAMESPACE_SOURCE",
+    defaultValue: "file",
+    description:
+      "where namespaces come from: 'file' (--namespaces, fixed until restart) or 'control-plane' (PostgreSQL at --database-url, changes live over --nats-url)",
+    schema: z.enum(["file", "control-plane"]),
+  }),
+  databaseUrl: spec({
+    flag: "--database-url <url>",
+    secret: true,
+    env: "WAL_DATABASE_URL",
+    defaultValue: "postgres://postgres@127.0.0.1:5432/wal",
+    description: "PostgreSQL of the control plane (with --namespace-source control-plane)",
+    schema: z.string().regex(/^postgres(ql)?:\/\//, "must be a postgres:// URL"),
+  }),
+  natsUrl: spec({
+    flag: "--nats-url <url>",
+    env: "WAL_NATS_URL",
+    defaultValue: "nats://127.0.0.1:4222",
+    description: "NATS server that carries the control plane's namespace change notifications",
+    schema: z.string().regex(/^nats:\/\/[^\s/]+$/, "must be nats://host:port"),
+  }),
   gateway: spec({
     flag: "--gateway <host:port>",
     env: "WAL_GATEWAY",
@@ -139,7 +164,7 @@ export function readSettings<K extends SettingName>(
       const flag = s.flag.split(" ")[0];
       throw new WalError(
         ErrorCode.invalidConfig,
-        `${flag} (or ${s.env}) = '${String(raw)}' is invalid: ${result.error.issues.map((i) => i.message).join("; ")}`,
+        `${flag} (or ${s.env})${"secret" in s && s.secret ? "" : ` = '${String(raw)}'`} is invalid: ${result.error.issues.map((i) => i.message).join("; ")}`,
         { field: name },
       );
     }

@@ -1,3 +1,4 @@
+export { type AnnounceNamespaceChange, announcingStore } from "./announcing-store.ts";
 export { type ApiAccess, defaultActor } from "./auth.ts";
 export { ControlPlaneClient, type ControlPlaneClientOptions, type DryRunRecord } from "./client.ts";
 export {

@@ -19,6 +19,7 @@ export {
   parseNamespacesFile,
   type TargetConfig,
 } from "./namespace-config.ts";
+export type { LiveNamespace, NamespaceSource, NamespaceUpdate } from "./namespace-source.ts";
 export {
   type ChangeContext,
   type NamespaceAction,

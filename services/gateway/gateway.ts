@@ -5,7 +5,7 @@ import {
   KafkaLogAppender,
   RecyclingProducer,
 } from "../adapters/kafka/index.ts";
-import type { NamespaceConfig } from "../core/index.ts";
+import type { NamespaceConfig, NamespaceSource } from "../core/index.ts";
 import type { Logger } from "../observability/index.ts";
 import { startGrpcServer } from "./grpc-server.ts";
 import { startHttpServer } from "./http-server.ts";
@@ -13,7 +13,7 @@ import { WriteHandler } from "./write-handler.ts";
 
 export interface GatewayOptions {
   kafka: Kafka;
-  namespaces: NamespaceConfig[];
+  namespaces: NamespaceSource;
   logger: Logger;
   host: string;
   grpcPort: number;
@@ -31,18 +31,42 @@ export interface RunningGateway {
 
 export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
   const { kafka, logger } = options;
-  await ensureNamespaceTopics(kafka, options.namespaces);
+  // A namespace takes writes only once its topic exists: a write to a missing topic could only
+  // end UNKNOWN after the producer's retries.
+  const writable = new Set<string>();
+  const open = async (configs: NamespaceConfig[]) => {
+    await ensureNamespaceTopics(kafka, configs);
+    for (const ns of configs) {
+      writable.add(ns.name);
+      if (ns.replicationFactor < 2) {
+        logger.warn(
+          { namespace: ns.name },
+          "replicationFactor is 1: an acknowledged entry has a single copy; use 3 in production",
+        );
+      }
+    }
+  };
+  await open(options.namespaces.all().map((ns) => ns.config));
+  const stopUpdates = options.namespaces.onUpdate((update) => {
+    if (update.config === null) writable.delete(update.name);
+    else if (!writable.has(update.name)) {
+      open([update.config]).catch((error: unknown) =>
+        logger.error(
+          { err: error, namespace: update.name },
+          "could not create the new namespace's topic; its writes are refused until a restart",
+        ),
+      );
+    }
+  });
   const producer = new RecyclingProducer(() => createIdempotentProducer(kafka));
   await producer.connect();
   const appender = new KafkaLogAppender(producer);
-  const byName = new Map(options.namespaces.map((ns) => [ns.name, ns]));
-  for (const ns of options.namespaces.filter((n) => n.replicationFactor < 2)) {
-    logger.warn(
-      { namespace: ns.name },
-      "replicationFactor is 1: an acknowledged entry has a single copy; use 3 in production",
-    );
-  }
-  const handler = new WriteHandler((name) => byName.get(name), appender, options, logger);
+  const handler = new WriteHandler(
+    (name) => (writable.has(name) ? options.namespaces.get(name)?.config : undefined),
+    appender,
+    options,
+    logger,
+  );
 
   let ready = true;
   const grpcServer = await startGrpcServer(handler, options.host, options.grpcPort);
@@ -51,7 +75,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     {
       grpc: `${options.host}:${grpcServer.port}`,
       http: `${options.host}:${httpServer.port}`,
-      namespaces: [...byName.keys()],
+      namespaces: [...writable],
     },
     "gateway serving",
   );
@@ -61,6 +85,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     httpPort: httpServer.port,
     async stop() {
       ready = false;
+      stopUpdates();
       await handler.drain();
       await Promise.all([grpcServer.stop(), httpServer.stop()]);
       await appender.close();

@@ -1,5 +1,6 @@
 import type { Kafka } from "kafkajs";
 import {
+  ensureNamespaceTopics,
   type FetchedRecord,
   KafkaLogConsumer,
   type PartitionWork,
@@ -8,6 +9,8 @@ import {
   decodeEntry,
   KeyedActors,
   type NamespaceConfig,
+  type NamespaceSource,
+  type NamespaceUpdate,
   type Target,
   TargetError,
   topicNames,
@@ -19,7 +22,7 @@ import { deliverInPlace } from "./deliver.ts";
 
 export interface ProcessorOptions {
   kafka: Kafka;
-  namespaces: NamespaceConfig[];
+  namespaces: NamespaceSource;
   logger: Logger;
   /** Partitions of one namespace processed at once. @default 4 */
   partitionsConsumedConcurrently?: number;
@@ -34,48 +37,95 @@ export interface ProcessorOptions {
  * entry to its target: one actor per key (entries of a key in log order),
  * keys in parallel up to the namespace's bound. Progress is committed only
  * over records whose delivery finished.
+ *
+ * Namespaces follow their source while running: a new one starts being
+ * consumed, a deleted one stops, and a changed config (target, limits,
+ * delivery) applies from the next batch on.
  */
 export class Processor {
-  private readonly consumers: KafkaLogConsumer[] = [];
+  private readonly consumers = new Map<string, Promise<KafkaLogConsumer>>();
   private readonly targets: TargetRegistry;
+  private stopUpdates: (() => void) | undefined;
+  private changes: Promise<void> = Promise.resolve();
 
   constructor(private readonly options: ProcessorOptions) {
     this.targets = new TargetRegistry(options.kafka, options.logger);
   }
 
   async start(): Promise<void> {
-    for (const ns of this.options.namespaces) {
-      const consumer = new KafkaLogConsumer(
-        this.options.kafka,
-        {
-          groupId: topicNames.processorGroup(ns.name),
-          topic: topicNames.log(ns.name),
-          partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 4,
-          sessionTimeoutMs: this.options.sessionTimeoutMs ?? 30_000,
-          onCrash: (error) => this.options.onCrash(ns.name, error),
-        },
-        this.options.logger,
-      );
-      this.consumers.push(consumer);
-      await consumer.start((records, work) => this.processBatch(ns, records, work));
-      this.options.logger.info(
-        { namespace: ns.name, topic: topicNames.log(ns.name) },
-        "processor consuming",
-      );
-    }
+    const namespaces = this.options.namespaces.all().map((ns) => ns.config);
+    await ensureNamespaceTopics(this.options.kafka, namespaces);
+    await Promise.all(namespaces.map((ns) => this.consume(ns.name)));
+    this.stopUpdates = this.options.namespaces.onUpdate((update) => {
+      // One change at a time, in the order they were applied to the source.
+      this.changes = this.changes.then(() => this.follow(update));
+    });
   }
 
   /** Stops fetching, lets in-flight deliveries finish or abort, commits what is done. */
   async stop(): Promise<void> {
-    await Promise.all(this.consumers.map((c) => c.stop()));
+    this.stopUpdates?.();
+    await this.changes;
+    await Promise.all([...this.consumers.keys()].map((name) => this.release(name)));
     await this.targets.close();
   }
 
+  private async follow(update: NamespaceUpdate): Promise<void> {
+    try {
+      if (update.config === null) await this.release(update.name);
+      else if (!this.consumers.has(update.name)) {
+        await ensureNamespaceTopics(this.options.kafka, [update.config]);
+        await this.consume(update.name);
+      }
+    } catch (error) {
+      this.options.logger.error(
+        { err: error, namespace: update.name, version: update.version },
+        "could not follow a namespace change; it applies when the processor restarts",
+      );
+    }
+  }
+
+  private consume(name: string): Promise<KafkaLogConsumer> {
+    const consumer = new KafkaLogConsumer(
+      this.options.kafka,
+      {
+        groupId: topicNames.processorGroup(name),
+        topic: topicNames.log(name),
+        partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 4,
+        sessionTimeoutMs: this.options.sessionTimeoutMs ?? 30_000,
+        onCrash: (error) => this.options.onCrash(name, error),
+      },
+      this.options.logger,
+    );
+    const started = consumer
+      .start((records, work) => this.processBatch(name, records, work))
+      .then(() => {
+        this.options.logger.info(
+          { namespace: name, topic: topicNames.log(name) },
+          "processor consuming",
+        );
+        return consumer;
+      });
+    this.consumers.set(name, started);
+    return started;
+  }
+
+  private async release(name: string): Promise<void> {
+    const consumer = this.consumers.get(name);
+    if (consumer === undefined) return;
+    this.consumers.delete(name);
+    await (await consumer).stop();
+    this.options.logger.info({ namespace: name }, "processor stopped consuming");
+  }
+
   private async processBatch(
-    ns: NamespaceConfig,
+    name: string,
     records: FetchedRecord[],
     work: PartitionWork,
   ): Promise<void> {
+    const ns = this.options.namespaces.get(name)?.config;
+    // Deleted while the batch was fetched: leave its records uncommitted for whoever owns it next.
+    if (ns === undefined) return;
     const actors = new KeyedActors<FetchedRecord>(
       ns.delivery.maxConcurrentKeys,
       (_key, record) => this.processRecord(ns, record, work.signal),
