@@ -25,6 +25,7 @@ import { failAndExit, runService, type Stoppable } from "./run-service.ts";
 const sourceSettings = ["namespaceSource", "namespaces", "databaseUrl", "natsUrl"] as const;
 const gatewaySettings = [
   "kafkaBrokers",
+  "shard",
   ...sourceSettings,
   "host",
   "grpcPort",
@@ -34,6 +35,7 @@ const gatewaySettings = [
 ] as const satisfies readonly SettingName[];
 const processorSettings = [
   "kafkaBrokers",
+  "shard",
   ...sourceSettings,
   "partitionConcurrency",
   "sessionTimeoutMs",
@@ -123,6 +125,7 @@ async function processor(options: Record<string, unknown>, logger: Logger): Prom
     const running = new Processor({
       kafka,
       namespaces,
+      shard: settings.shard,
       logger,
       partitionsConsumedConcurrently: settings.partitionConcurrency,
       sessionTimeoutMs: settings.sessionTimeoutMs,

@@ -104,6 +104,13 @@ export const settingSpecs = {
       "how soon the group gives a dead processor's partitions to another (broker allows 6000 and up)",
     schema: z.coerce.number().int().min(6_000).max(300_000),
   }),
+  shard: spec({
+    flag: "--shard <name>",
+    env: "WAL_SHARD",
+    defaultValue: "default",
+    description: "the shard this service serves: only namespaces whose config names it",
+    schema: z.string().regex(/^[a-z][a-z0-9-]{0,62}$/, "must be lowercase letters, digits and '-'"),
+  }),
   namespaceSource: spec({
     flag: "--namespace-source <source>",
     env: "WAL_NAMESPACE_SOURCE",

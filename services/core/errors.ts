@@ -5,6 +5,7 @@
 export const ErrorCode = {
   invalidArgument: "WAL_INVALID_ARGUMENT",
   namespaceNotFound: "WAL_NAMESPACE_NOT_FOUND",
+  wrongShard: "WAL_WRONG_SHARD",
   targetNotAllowed: "WAL_TARGET_NOT_ALLOWED",
   payloadTooLarge: "WAL_PAYLOAD_TOO_LARGE",
   overloaded: "WAL_OVERLOADED",

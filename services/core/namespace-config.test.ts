@@ -312,3 +312,25 @@ describe("parseNamespacesFile", () => {
     assert.match(extra.message, /version/);
   });
 });
+
+describe("shards and allowed clients", () => {
+  it("puts a namespace on the default shard, open to every client, unless it says otherwise", () => {
+    const config = parseNamespaceConfig(minimal());
+    assert.equal(config.shard, "default");
+    assert.deepEqual(config.allowedClients, []);
+    const placed = parseNamespaceConfig(minimal({ shard: "eu-1", allowedClients: ["CN=billing"] }));
+    assert.equal(placed.shard, "eu-1");
+    assert.deepEqual(placed.allowedClients, ["CN=billing"]);
+  });
+
+  it("names the field of a bad shard or client identity", () => {
+    assert.equal(
+      invalidConfig(() => parseNamespaceConfig(minimal({ shard: "EU 1" }))).field,
+      "shard",
+    );
+    assert.equal(
+      invalidConfig(() => parseNamespaceConfig(minimal({ allowedClients: [""] }))).field,
+      "allowedClients.0",
+    );
+  });
+});

@@ -69,6 +69,20 @@ const backoffConfig = z
 const namespaceConfig = z
   .strictObject({
     name: namespaceName,
+    /** The deployment (its gateways and processors) that serves this namespace. @default "default" */
+    shard: z
+      .string()
+      .regex(
+        /^[a-z][a-z0-9-]{0,62}$/,
+        "must be lowercase letters, digits and '-', starting with a letter",
+      )
+      .default("default"),
+    /**
+     * Client identities (mTLS subject names) allowed to write; empty allows
+     * every authenticated client. Enforced once the gateway authenticates clients.
+     * @default []
+     */
+    allowedClients: z.array(z.string().min(1)).default([]),
     /** Partitions of the namespace's log topic. @default 6 */
     partitions: z.number().int().min(1).max(10_000).default(6),
     /** @default 1 */

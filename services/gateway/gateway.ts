@@ -5,7 +5,7 @@ import {
   KafkaLogAppender,
   RecyclingProducer,
 } from "../adapters/kafka/index.ts";
-import type { NamespaceConfig, NamespaceSource } from "../core/index.ts";
+import { ErrorCode, type NamespaceConfig, type NamespaceSource, WalError } from "../core/index.ts";
 import type { Logger } from "../observability/index.ts";
 import { startGrpcServer } from "./grpc-server.ts";
 import { startHttpServer } from "./http-server.ts";
@@ -14,6 +14,8 @@ import { WriteHandler } from "./write-handler.ts";
 export interface GatewayOptions {
   kafka: Kafka;
   namespaces: NamespaceSource;
+  /** Only namespaces of this shard are served; writes to others get WAL_WRONG_SHARD. */
+  shard: string;
   logger: Logger;
   host: string;
   grpcPort: number;
@@ -46,9 +48,15 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       }
     }
   };
-  await open(options.namespaces.all().map((ns) => ns.config));
+  const ours = (ns: NamespaceConfig) => ns.shard === options.shard;
+  await open(
+    options.namespaces
+      .all()
+      .map((ns) => ns.config)
+      .filter(ours),
+  );
   const stopUpdates = options.namespaces.onUpdate((update) => {
-    if (update.config === null) writable.delete(update.name);
+    if (update.config === null || !ours(update.config)) writable.delete(update.name);
     else if (!writable.has(update.name)) {
       open([update.config]).catch((error: unknown) =>
         logger.error(
@@ -61,12 +69,18 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const producer = new RecyclingProducer(() => createIdempotentProducer(kafka));
   await producer.connect();
   const appender = new KafkaLogAppender(producer);
-  const handler = new WriteHandler(
-    (name) => (writable.has(name) ? options.namespaces.get(name)?.config : undefined),
-    appender,
-    options,
-    logger,
-  );
+  const lookup = (name: string): NamespaceConfig | undefined => {
+    const config = options.namespaces.get(name)?.config;
+    if (config !== undefined && !ours(config)) {
+      throw new WalError(
+        ErrorCode.wrongShard,
+        `namespace '${name}' is served by shard '${config.shard}', not by this gateway (shard '${options.shard}'); send its writes to that shard's gateways`,
+        { field: "namespace" },
+      );
+    }
+    return writable.has(name) ? config : undefined;
+  };
+  const handler = new WriteHandler(lookup, appender, options, logger);
 
   let ready = true;
   const grpcServer = await startGrpcServer(handler, options.host, options.grpcPort);
@@ -75,6 +89,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     {
       grpc: `${options.host}:${grpcServer.port}`,
       http: `${options.host}:${httpServer.port}`,
+      shard: options.shard,
       namespaces: [...writable],
     },
     "gateway serving",

@@ -44,6 +44,7 @@ const writeBody = z
 const statusByCode: Partial<Record<ErrorCodeType, number>> = {
   [ErrorCode.invalidArgument]: 400,
   [ErrorCode.namespaceNotFound]: 404,
+  [ErrorCode.wrongShard]: 421,
   [ErrorCode.targetNotAllowed]: 403,
   [ErrorCode.payloadTooLarge]: 413,
   [ErrorCode.overloaded]: 429,

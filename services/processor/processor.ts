@@ -23,6 +23,8 @@ import { deliverInPlace } from "./deliver.ts";
 export interface ProcessorOptions {
   kafka: Kafka;
   namespaces: NamespaceSource;
+  /** Only namespaces of this shard are consumed. */
+  shard: string;
   logger: Logger;
   /** Partitions of one namespace processed at once. @default 4 */
   partitionsConsumedConcurrently?: number;
@@ -38,9 +40,10 @@ export interface ProcessorOptions {
  * keys in parallel up to the namespace's bound. Progress is committed only
  * over records whose delivery finished.
  *
- * Namespaces follow their source while running: a new one starts being
- * consumed, a deleted one stops, and a changed config (target, limits,
- * delivery) applies from the next batch on.
+ * Namespaces follow their source while running: a new one of this shard
+ * starts being consumed, a deleted one (or one moved to another shard)
+ * stops, and a changed config (target, limits, delivery) applies from the
+ * next batch on.
  */
 export class Processor {
   private readonly consumers = new Map<string, Promise<KafkaLogConsumer>>();
@@ -53,7 +56,10 @@ export class Processor {
   }
 
   async start(): Promise<void> {
-    const namespaces = this.options.namespaces.all().map((ns) => ns.config);
+    const namespaces = this.options.namespaces
+      .all()
+      .map((ns) => ns.config)
+      .filter((ns) => ns.shard === this.options.shard);
     await ensureNamespaceTopics(this.options.kafka, namespaces);
     await Promise.all(namespaces.map((ns) => this.consume(ns.name)));
     this.stopUpdates = this.options.namespaces.onUpdate((update) => {
@@ -72,8 +78,9 @@ export class Processor {
 
   private async follow(update: NamespaceUpdate): Promise<void> {
     try {
-      if (update.config === null) await this.release(update.name);
-      else if (!this.consumers.has(update.name)) {
+      if (update.config === null || update.config.shard !== this.options.shard) {
+        await this.release(update.name);
+      } else if (!this.consumers.has(update.name)) {
         await ensureNamespaceTopics(this.options.kafka, [update.config]);
         await this.consume(update.name);
       }
@@ -124,8 +131,9 @@ export class Processor {
     work: PartitionWork,
   ): Promise<void> {
     const ns = this.options.namespaces.get(name)?.config;
-    // Deleted while the batch was fetched: leave its records uncommitted for whoever owns it next.
-    if (ns === undefined) return;
+    // Deleted or moved to another shard while the batch was fetched: leave its records
+    // uncommitted for whoever serves it next.
+    if (ns === undefined || ns.shard !== this.options.shard) return;
     const actors = new KeyedActors<FetchedRecord>(
       ns.delivery.maxConcurrentKeys,
       (_key, record) => this.processRecord(ns, record, work.signal),
