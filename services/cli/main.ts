@@ -4,6 +4,7 @@ import { registerControlPlaneCommand } from "./control-plane-command.ts";
 import { registerInfraCommand } from "./infra-command.ts";
 import { registerNamespacesCommand } from "./namespaces-command.ts";
 import { registerServiceCommands } from "./service-commands.ts";
+import { registerTopologyCommand } from "./topology-command.ts";
 import { registerWriteCommand } from "./write-command.ts";
 
 const program = new Command("wal")
@@ -14,6 +15,7 @@ const program = new Command("wal")
   .enablePositionalOptions();
 
 registerServiceCommands(program);
+registerTopologyCommand(program);
 registerWriteCommand(program);
 registerInfraCommand(program);
 registerBenchCommand(program);

@@ -6,7 +6,7 @@ import { ControlPlaneClient, defaultActor } from "../control-plane/index.ts";
 import { describeError, ErrorCode, WalError } from "../core/index.ts";
 import { failAndExit } from "./run-service.ts";
 
-interface ClientOptions {
+export interface ClientOptions {
   url: string;
   adminToken?: string;
   actor: string;
@@ -21,7 +21,7 @@ function localUser(): string {
   }
 }
 
-function withClientOptions(command: Command): Command {
+export function withClientOptions(command: Command): Command {
   return command
     .addOption(
       new Option("--url <url>", "base URL of the control plane")
@@ -38,7 +38,7 @@ function withClientOptions(command: Command): Command {
     );
 }
 
-function clientFrom(options: ClientOptions): ControlPlaneClient {
+export function clientFrom(options: ClientOptions): ControlPlaneClient {
   return new ControlPlaneClient({
     url: options.url,
     adminToken: options.adminToken,

@@ -1,10 +1,9 @@
 import type { Command } from "commander";
-import { createKafka, ensureNamespaceTopics } from "../adapters/kafka/index.ts";
+import { createKafka } from "../adapters/kafka/index.ts";
 import { PostgresNamespaceStore } from "../adapters/postgres/index.ts";
 import {
   addSettings,
   fileNamespaceSource,
-  loadNamespacesFile,
   readSettings,
   type SettingName,
   type Settings,
@@ -18,9 +17,9 @@ import {
   WalError,
 } from "../core/index.ts";
 import { startGateway } from "../gateway/index.ts";
-import { createLogger, type Logger } from "../observability/index.ts";
+import type { Logger } from "../observability/index.ts";
 import { Processor } from "../processor/index.ts";
-import { failAndExit, runService, type Stoppable } from "./run-service.ts";
+import { runService, type Stoppable } from "./run-service.ts";
 
 const sourceSettings = ["namespaceSource", "namespaces", "databaseUrl", "natsUrl"] as const;
 const gatewaySettings = [
@@ -178,32 +177,5 @@ export function registerServiceCommands(program: Command): void {
         }),
       ),
     [...new Set([...gatewaySettings, ...processorSettings])],
-  );
-
-  addSettings(
-    program
-      .command("topology")
-      .description("make Kafka match the namespaces file")
-      .command("apply")
-      .description("create each namespace's log topic that is missing (idempotent)")
-      .action(async (options: Record<string, unknown>) => {
-        try {
-          const settings = readSettings(options, ["kafkaBrokers", "namespaces"]);
-          const namespaces = await loadNamespacesFile(settings.namespaces);
-          const kafka = createKafka(
-            { brokers: settings.kafkaBrokers, clientId: "wal-topology" },
-            createLogger("topology"),
-          );
-          const created = await ensureNamespaceTopics(kafka, namespaces);
-          process.stdout.write(
-            created.length === 0
-              ? "topology up to date: nothing to create\n"
-              : `created topics: ${created.join(", ")}\n`,
-          );
-        } catch (error) {
-          failAndExit(error);
-        }
-      }),
-    ["kafkaBrokers", "namespaces"],
   );
 }

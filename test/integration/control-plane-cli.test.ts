@@ -1,11 +1,9 @@
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { type AddressInfo, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { fileURLToPath } from "node:url";
 import type {
   NamespaceChange,
   NamespaceConfigInput,
@@ -13,33 +11,9 @@ import type {
 } from "../../services/core/index.ts";
 import { createSchema } from "../support/postgres.ts";
 import { memcachedServers, uniqueName } from "../support/servers.ts";
-import { WalProcess } from "../support/wal-process.ts";
+import { WalProcess, runWal as wal } from "../support/wal-process.ts";
 
-const walBin = fileURLToPath(new URL("../../bin/wal.js", import.meta.url));
 const adminToken = "cli-test-admin-token-0123456789";
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs one `wal` command to its end; `env` values of undefined are removed from the environment. */
-function wal(args: string[], env: Record<string, string | undefined>, stdin = ""): Promise<Run> {
-  const merged: Record<string, string | undefined> = { ...process.env, ...env };
-  for (const key of Object.keys(merged)) if (merged[key] === undefined) delete merged[key];
-  const child = spawn(process.execPath, [walBin, ...args], { env: merged });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (chunk: Buffer) => {
-    stdout += chunk.toString();
-  });
-  child.stderr.on("data", (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  child.stdin.end(stdin);
-  return new Promise((resolve) => child.once("close", (code) => resolve({ code, stdout, stderr })));
-}
 
 /** A port nothing listens on: bound by the OS, then released. */
 async function freePort(): Promise<number> {

@@ -124,3 +124,30 @@ export async function startProcessor(
   }
   return process;
 }
+
+export interface WalRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs one `wal` command to its end; `env` values of undefined are removed from the environment. */
+export function runWal(
+  args: string[],
+  env: Record<string, string | undefined>,
+  stdin = "",
+): Promise<WalRun> {
+  const merged: Record<string, string | undefined> = { ...process.env, ...env };
+  for (const key of Object.keys(merged)) if (merged[key] === undefined) delete merged[key];
+  const child = spawn(process.execPath, [walBin, ...args], { env: merged });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (chunk: Buffer) => {
+    stdout += chunk.toString();
+  });
+  child.stderr.on("data", (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  child.stdin.end(stdin);
+  return new Promise((resolve) => child.once("close", (code) => resolve({ code, stdout, stderr })));
+}
