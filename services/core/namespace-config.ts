@@ -83,6 +83,11 @@ const namespaceConfig = z
      * @default []
      */
     allowedClients: z.array(z.string().min(1)).default([]),
+    /**
+     * Delivery stopped: writes are still taken and made durable, processors
+     * leave the log untouched until the namespace is resumed. @default false
+     */
+    paused: z.boolean().default(false),
     /** Partitions of the namespace's log topic. @default 6 */
     partitions: z.number().int().min(1).max(10_000).default(6),
     /** @default 1 */

@@ -41,9 +41,10 @@ export interface ProcessorOptions {
  * over records whose delivery finished.
  *
  * Namespaces follow their source while running: a new one of this shard
- * starts being consumed, a deleted one (or one moved to another shard)
- * stops, and a changed config (target, limits, delivery) applies from the
- * next batch on.
+ * starts being consumed, a deleted or paused one (or one moved to another
+ * shard) stops after finishing and committing what it had started, a resumed
+ * one starts again where it stopped, and a changed config (target, limits,
+ * delivery) applies from the next batch on.
  */
 export class Processor {
   private readonly consumers = new Map<string, Promise<KafkaLogConsumer>>();
@@ -59,7 +60,7 @@ export class Processor {
     const namespaces = this.options.namespaces
       .all()
       .map((ns) => ns.config)
-      .filter((ns) => ns.shard === this.options.shard);
+      .filter((ns) => this.serves(ns));
     await ensureNamespaceTopics(this.options.kafka, namespaces);
     await Promise.all(namespaces.map((ns) => this.consume(ns.name)));
     this.stopUpdates = this.options.namespaces.onUpdate((update) => {
@@ -78,7 +79,7 @@ export class Processor {
 
   private async follow(update: NamespaceUpdate): Promise<void> {
     try {
-      if (update.config === null || update.config.shard !== this.options.shard) {
+      if (update.config === null || !this.serves(update.config)) {
         await this.release(update.name);
       } else if (!this.consumers.has(update.name)) {
         await ensureNamespaceTopics(this.options.kafka, [update.config]);
@@ -90,6 +91,11 @@ export class Processor {
         "could not follow a namespace change; it applies when the processor restarts",
       );
     }
+  }
+
+  /** Whether this processor delivers the namespace now: its shard, and not paused. */
+  private serves(ns: NamespaceConfig): boolean {
+    return ns.shard === this.options.shard && !ns.paused;
   }
 
   private consume(name: string): Promise<KafkaLogConsumer> {
@@ -131,9 +137,9 @@ export class Processor {
     work: PartitionWork,
   ): Promise<void> {
     const ns = this.options.namespaces.get(name)?.config;
-    // Deleted or moved to another shard while the batch was fetched: leave its records
-    // uncommitted for whoever serves it next.
-    if (ns === undefined || ns.shard !== this.options.shard) return;
+    // Deleted, paused or moved to another shard while the batch was fetched: leave its
+    // records uncommitted for whoever serves it next.
+    if (ns === undefined || !this.serves(ns)) return;
     const actors = new KeyedActors<FetchedRecord>(
       ns.delivery.maxConcurrentKeys,
       (_key, record) => this.processRecord(ns, record, work.signal),

@@ -4,6 +4,7 @@ import { WalClient } from "../../services/client/index.ts";
 import { ControlPlaneClient } from "../../services/control-plane/index.ts";
 import type { NamespaceConfigInput } from "../../services/core/index.ts";
 import { dropNamespace } from "../support/kafka.ts";
+import { allDelivered, assertKeyOrder, writeKeyedStream } from "../support/keyed-stream.ts";
 import { createSchema } from "../support/postgres.ts";
 import { eventually, uniqueName } from "../support/servers.ts";
 import { startGateway, startProcessor, WalProcess } from "../support/wal-process.ts";
@@ -31,6 +32,7 @@ describe("namespace changes reach running gateways and processors without a rest
   let client: WalClient;
   let before1: WebhookReceiver;
   let after1: WebhookReceiver;
+  const cleanups: Array<() => Promise<void>> = [];
 
   before(async () => {
     schema = await createSchema("live_config");
@@ -60,7 +62,7 @@ describe("namespace changes reach running gateways and processors without a rest
     client.close();
     await Promise.all([gateway.process.stop(), processor.stop(), controlPlane.stop()]);
     await Promise.all([before1.close(), after1.close()]);
-    await Promise.all([dropNamespace(first), dropNamespace(second)]);
+    await Promise.all([dropNamespace(first), dropNamespace(second), ...cleanups.map((c) => c())]);
     await schema.drop();
   });
 
@@ -98,6 +100,46 @@ describe("namespace changes reach running gateways and processors without a rest
     await eventually("the new namespace's entry delivered", 60_000, async () =>
       after1.calls.some((c) => c.entryId === written.id) ? true : undefined,
     );
+  });
+
+  it("pausing stops delivery without losing anything; resuming delivers the rest in key order", async () => {
+    const paused = uniqueName("live");
+    cleanups.push(() => dropNamespace(paused));
+    const receiver = await WebhookReceiver.start();
+    cleanups.push(() => receiver.close());
+    await admin.create(hookNamespace(paused, receiver.url));
+    await eventually("the new namespace to take writes", 30_000, async () => {
+      const outcome = await client.write({ namespace: paused, key: "warm-up", payload: "w" });
+      return outcome.durable === "TRUE" ? true : undefined;
+    });
+
+    const stream = { namespace: paused, keys: 5, writesPerKey: 20 };
+    const writing = writeKeyedStream(client, stream);
+    await eventually("part of the stream delivered", 30_000, async () =>
+      receiver.calls.length >= 20 ? true : undefined,
+    );
+    const before = await admin.get(paused);
+    await admin.update(
+      paused,
+      { ...hookNamespace(paused, receiver.url), paused: true },
+      before.version,
+    );
+    await processor.waitForLine(
+      (l) => l.msg === "processor stopped consuming" && l.namespace === paused,
+    );
+    const acknowledged = await writing;
+
+    const whilePaused = await client.write({ namespace: paused, key: "during", payload: "p" });
+    assert.equal(whilePaused.durable, "TRUE", "a paused namespace still takes writes");
+    const deliveredWhilePaused = new Set(receiver.calls.map((c) => c.entryId));
+    assert.ok(!deliveredWhilePaused.has(whilePaused.id), "nothing is delivered while paused");
+
+    await admin.update(paused, hookNamespace(paused, receiver.url), before.version + 1);
+    acknowledged.add(whilePaused.id);
+    await eventually("every acknowledged entry after resuming", 60_000, async () =>
+      allDelivered(receiver, acknowledged),
+    );
+    assertKeyOrder(receiver, stream);
   });
 
   it("a deleted namespace stops taking writes", async () => {

@@ -1,7 +1,4 @@
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn } from "node:child_process";
-import { once } from "node:events";
-import { createServer, Socket } from "node:net";
 import { Writable } from "node:stream";
 import { after, before, describe, it } from "node:test";
 import { pino } from "pino";
@@ -13,7 +10,7 @@ import {
   subscribeNamespaceChanges,
 } from "../../services/adapters/nats/index.ts";
 import { PostgresNamespaceStore } from "../../services/adapters/postgres/index.ts";
-import { percentile } from "../../services/bench/stats.ts";
+import { percentile } from "../../services/bench/index.ts";
 import {
   type ControlPlaneNamespaceSource,
   measureConfigPropagation,
@@ -32,6 +29,7 @@ import type {
   NamespaceStore,
   NamespaceUpdate,
 } from "../../services/core/index.ts";
+import { closedPort, PrivateNatsServer } from "../support/nats.ts";
 import { createSchema } from "../support/postgres.ts";
 import { eventually, memcachedServers, uniqueName } from "../support/servers.ts";
 
@@ -99,30 +97,6 @@ function countingReader(store: NamespaceStore): NamespaceReader & { gets: string
     },
     list: () => store.list(),
   };
-}
-
-/** A port nothing listens on. */
-async function closedPort(): Promise<number> {
-  const server = createServer().listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const address = server.address();
-  server.close();
-  await once(server, "close");
-  assert.ok(typeof address === "object" && address !== null);
-  return address.port;
-}
-
-async function accepts(port: number): Promise<boolean> {
-  const socket = new Socket();
-  try {
-    socket.connect(port, "127.0.0.1");
-    await once(socket, "connect");
-    return true;
-  } catch {
-    return false;
-  } finally {
-    socket.destroy();
-  }
 }
 
 describe("namespace changes reach a ControlPlaneNamespaceSource over NATS", () => {
@@ -428,42 +402,6 @@ describe("a namespace change subscriber", () => {
     }
   });
 });
-
-/** A nats-server of the test's own, on a fixed port, that the test stops and starts again. */
-class PrivateNatsServer {
-  private process: ChildProcess | undefined;
-
-  constructor(readonly port: number) {}
-
-  get url(): string {
-    return `nats://127.0.0.1:${this.port}`;
-  }
-
-  async start(): Promise<void> {
-    const child = spawn("nats-server", ["-a", "127.0.0.1", "-p", String(this.port)], {
-      stdio: "ignore",
-    });
-    this.process = child;
-    const failed = once(child, "error").then(([error]) => {
-      throw new Error(`cannot run nats-server (${String(error)}); 'wal infra up nats' installs it`);
-    });
-    await Promise.race([
-      failed,
-      eventually(`nats-server on port ${this.port}`, 10_000, async () =>
-        (await accepts(this.port)) ? true : undefined,
-      ),
-    ]);
-  }
-
-  async stop(): Promise<void> {
-    const child = this.process;
-    this.process = undefined;
-    if (child === undefined || child.exitCode !== null) return;
-    const exited = once(child, "exit");
-    child.kill("SIGTERM");
-    await exited;
-  }
-}
 
 describe("NATS going down and coming back", () => {
   let nats: PrivateNatsServer;
