@@ -66,7 +66,7 @@ async function openNamespaceSource(
     const source = await fileNamespaceSource(settings.namespaces);
     return { source, close: () => source.close() };
   }
-  const { store } = await PostgresNamespaceStore.open(settings.databaseUrl, logger);
+  const store = await PostgresNamespaceStore.openForReading(settings.databaseUrl, logger);
   try {
     const source = await startControlPlaneNamespaceSource({
       store,

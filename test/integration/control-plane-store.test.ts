@@ -3,6 +3,7 @@ import { after, before, describe, it } from "node:test";
 import { PostgresNamespaceStore } from "../../services/adapters/postgres/index.ts";
 import {
   ErrorCode,
+  isWalError,
   type NamespaceConfig,
   type NamespaceConfigInput,
   type NamespaceConflictError,
@@ -301,5 +302,27 @@ describe("PostgreSQL namespace store", () => {
       code: "WAL_INVALID_CONFIG",
       field: "partitions",
     });
+  });
+});
+
+describe("PostgresNamespaceStore.openForReading", () => {
+  it("refuses a database the control plane has not set up, then reads one it has", async () => {
+    const fresh = await createSchema("cp_read");
+    try {
+      await assert.rejects(
+        PostgresNamespaceStore.openForReading(fresh.url, logger),
+        (error: unknown) =>
+          isWalError(error) &&
+          error.code === ErrorCode.storeUnavailable &&
+          /wal control-plane/.test(error.message),
+      );
+      const { store } = await PostgresNamespaceStore.open(fresh.url, logger);
+      await store.close();
+      const reader = await PostgresNamespaceStore.openForReading(fresh.url, logger);
+      assert.deepEqual(await reader.list(), []);
+      await reader.close();
+    } finally {
+      await fresh.drop();
+    }
   });
 });

@@ -126,3 +126,33 @@ export async function applyMigrations(pool: pg.Pool, databaseUrl: string): Promi
     return pending;
   });
 }
+
+/**
+ * Checks, without changing anything, that the database's schema is exactly
+ * what this code expects: for services that only read namespaces and leave
+ * migrating to the control plane.
+ */
+export async function requireCurrentSchema(pool: pg.Pool, databaseUrl: string): Promise<void> {
+  const known = await loadMigrations();
+  const { rows: table } = await pool.query<{ present: boolean }>(
+    "SELECT to_regclass('schema_migrations') IS NOT NULL AS present",
+  );
+  if (table[0]?.present !== true) {
+    throw new WalError(
+      ErrorCode.storeUnavailable,
+      `${describeDatabase(databaseUrl)} has no WAL tables yet: start 'wal control-plane' against it once (it creates them), then start this service`,
+      { field: "databaseUrl" },
+    );
+  }
+  const { rows } = await pool.query<AppliedMigration>(
+    "SELECT version, name, checksum FROM schema_migrations ORDER BY version",
+  );
+  const pending = pendingMigrations(known, rows);
+  if (pending.length > 0) {
+    throw new WalError(
+      ErrorCode.storeUnavailable,
+      `${describeDatabase(databaseUrl)} lacks ${pending.length} migration(s) (${pending.map((m) => m.name).join(", ")}): start the new 'wal control-plane' first, which applies them`,
+      { field: "databaseUrl" },
+    );
+  }
+}

@@ -15,7 +15,7 @@ import {
 } from "../../core/index.ts";
 import type { Logger } from "../../observability/index.ts";
 import { createPool, transaction } from "./connection.ts";
-import { applyMigrations, type Migration } from "./migrations.ts";
+import { applyMigrations, type Migration, requireCurrentSchema } from "./migrations.ts";
 
 interface NamespaceRow {
   name: string;
@@ -144,9 +144,10 @@ export class PostgresNamespaceStore implements NamespaceStore {
   ) {}
 
   /**
-   * Connects and applies pending migrations. Tables live in the first schema
-   * of the connection's search_path (settable in the URL, e.g.
-   * `?options=-c%20search_path%3Dstaging`). Answers the migrations applied now.
+   * Connects and applies pending migrations (the control plane owns the
+   * schema). Tables live in the first schema of the connection's search_path
+   * (settable in the URL, e.g. `?options=-c%20search_path%3Dstaging`).
+   * Answers the migrations applied now.
    */
   static async open(
     databaseUrl: string,
@@ -156,6 +157,24 @@ export class PostgresNamespaceStore implements NamespaceStore {
     try {
       const migrated = await applyMigrations(pool, databaseUrl);
       return { store: new PostgresNamespaceStore(pool, databaseUrl), migrated };
+    } catch (error) {
+      await pool.end();
+      throw error;
+    }
+  }
+
+  /**
+   * Connects to a database the control plane has already migrated, changing
+   * no schema: for gateways and processors, which only read namespaces.
+   */
+  static async openForReading(
+    databaseUrl: string,
+    logger: Logger,
+  ): Promise<PostgresNamespaceStore> {
+    const pool = createPool(databaseUrl, logger);
+    try {
+      await requireCurrentSchema(pool, databaseUrl);
+      return new PostgresNamespaceStore(pool, databaseUrl);
     } catch (error) {
       await pool.end();
       throw error;
