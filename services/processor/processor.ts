@@ -112,13 +112,20 @@ export class Processor {
     );
     const started = consumer
       .start((records, work) => this.processBatch(name, records, work))
-      .then(() => {
-        this.options.logger.info(
-          { namespace: name, topic: topicNames.log(name) },
-          "processor consuming",
-        );
-        return consumer;
-      });
+      .then(
+        () => {
+          this.options.logger.info(
+            { namespace: name, topic: topicNames.log(name) },
+            "processor consuming",
+          );
+          return consumer;
+        },
+        (error: unknown) => {
+          // Forget a consumer that never started, so the next change of the namespace tries again.
+          if (this.consumers.get(name) === started) this.consumers.delete(name);
+          throw error;
+        },
+      );
     this.consumers.set(name, started);
     return started;
   }
@@ -127,7 +134,9 @@ export class Processor {
     const consumer = this.consumers.get(name);
     if (consumer === undefined) return;
     this.consumers.delete(name);
-    await (await consumer).stop();
+    const started = await consumer.catch(() => undefined);
+    if (started === undefined) return;
+    await started.stop();
     this.options.logger.info({ namespace: name }, "processor stopped consuming");
   }
 
