@@ -170,9 +170,14 @@ export function registerServiceCommands(program: Command): void {
       )
       .action((options: Record<string, unknown>) =>
         runService("wal", async (logger) => {
-          const running = [await processor(options, logger), await gateway(options, logger)];
+          const deliver = await processor(options, logger);
+          const serve = await gateway(options, logger);
           return {
-            stop: async () => void (await Promise.all(running.reverse().map((s) => s.stop()))),
+            // The gateway first: it stops taking writes; the processor then finishes delivering.
+            stop: async () => {
+              await serve.stop();
+              await deliver.stop();
+            },
           };
         }),
       ),

@@ -129,6 +129,7 @@ export const settingSpecs = {
   }),
   natsUrl: spec({
     flag: "--nats-url <url>",
+    secret: true,
     env: "WAL_NATS_URL",
     defaultValue: "nats://127.0.0.1:4222",
     description: "NATS server that carries the control plane's namespace change notifications",

@@ -49,12 +49,6 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     }
   };
   const ours = (ns: NamespaceConfig) => ns.shard === options.shard;
-  await open(
-    options.namespaces
-      .all()
-      .map((ns) => ns.config)
-      .filter(ours),
-  );
   const stopUpdates = options.namespaces.onUpdate((update) => {
     if (update.config === null || !ours(update.config)) writable.delete(update.name);
     else if (!writable.has(update.name)) {
@@ -66,6 +60,13 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       );
     }
   });
+  // The listener is in place before the current namespaces are read: one created meanwhile is not missed.
+  await open(
+    options.namespaces
+      .all()
+      .map((ns) => ns.config)
+      .filter(ours),
+  );
   const producer = new RecyclingProducer(() => createIdempotentProducer(kafka));
   await producer.connect();
   const appender = new KafkaLogAppender(producer);
@@ -78,7 +79,14 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
         { field: "namespace" },
       );
     }
-    return writable.has(name) ? config : undefined;
+    if (config !== undefined && !writable.has(name)) {
+      throw new WalError(
+        ErrorCode.logUnavailable,
+        `namespace '${name}' is new and its log is still being set up; nothing was written. Retry shortly`,
+        { field: "namespace", canRetry: true },
+      );
+    }
+    return config;
   };
   const handler = new WriteHandler(lookup, appender, options, logger);
 

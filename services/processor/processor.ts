@@ -57,16 +57,21 @@ export class Processor {
   }
 
   async start(): Promise<void> {
-    const namespaces = this.options.namespaces
-      .all()
-      .map((ns) => ns.config)
-      .filter((ns) => this.serves(ns));
-    await ensureNamespaceTopics(this.options.kafka, namespaces);
-    await Promise.all(namespaces.map((ns) => this.consume(ns.name)));
+    // Listen before reading the current namespaces, so no change made while the consumers
+    // start is missed; changes queue behind the start and apply one at a time, in order.
     this.stopUpdates = this.options.namespaces.onUpdate((update) => {
-      // One change at a time, in the order they were applied to the source.
       this.changes = this.changes.then(() => this.follow(update));
     });
+    const starting = this.changes.then(async () => {
+      const namespaces = this.options.namespaces
+        .all()
+        .map((ns) => ns.config)
+        .filter((ns) => this.serves(ns));
+      await ensureNamespaceTopics(this.options.kafka, namespaces);
+      await Promise.all(namespaces.map((ns) => this.consume(ns.name)));
+    });
+    this.changes = starting.catch(() => undefined);
+    await starting;
   }
 
   /** Stops fetching, lets in-flight deliveries finish or abort, commits what is done. */
@@ -221,7 +226,9 @@ export class Processor {
         await deliverInPlace(
           ns,
           async () => {
-            const target = await this.targetOf(ns, decoded.target.name);
+            // The latest config: a target fixed by an admin applies to the entry being retried.
+            const latest = this.options.namespaces.get(ns.name)?.config ?? ns;
+            const target = await this.targetOf(latest, decoded.target.name);
             await target.apply({ entry: decoded, ...position, traceHeaders: injectTraceContext() });
           },
           signal,

@@ -98,7 +98,14 @@ export class KafkaLogConsumer {
   }
 
   private async runBatch(payload: EachBatchPayload, handler: BatchHandler): Promise<void> {
-    const { batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning } = payload;
+    const {
+      batch,
+      resolveOffset,
+      heartbeat,
+      commitOffsetsIfNecessary,
+      uncommittedOffsets,
+      isRunning,
+    } = payload;
     if (batch.messages.length === 0) return;
 
     const tracker = new OffsetTracker();
@@ -136,7 +143,18 @@ export class KafkaLogConsumer {
           if (watermark !== undefined) resolveOffset(watermark);
         },
       });
-      await commitOffsetsIfNecessary();
+      if (signal.aborted) {
+        // Stopping or losing the partition: commit everything finished now rather than at the
+        // next interval, so the next owner redelivers only what was really unfinished.
+        await commitOffsetsIfNecessary(uncommittedOffsets()).catch((error: unknown) =>
+          this.logger.warn(
+            { err: error, partition: batch.partition },
+            "could not commit finished work while stopping; the next owner redelivers it",
+          ),
+        );
+      } else {
+        await commitOffsetsIfNecessary();
+      }
     } finally {
       clearInterval(watchdog);
     }
