@@ -11,7 +11,8 @@ import {
 import { type ClientOptions, clientFrom, withClientOptions } from "./namespaces-command.ts";
 import { failAndExit } from "./run-service.ts";
 
-type TopologyOptions = ClientOptions & Record<string, unknown> & { controlPlane?: boolean };
+type TopologyOptions = ClientOptions &
+  Record<string, unknown> & { controlPlane?: boolean; allowRepartition?: boolean };
 
 const upToDate = "nothing to change: the cluster matches the topology\n";
 
@@ -28,6 +29,10 @@ function topologyCommand(parent: Command, name: string, description: string, app
       .option(
         "--control-plane",
         "also make the control plane's namespace rows match (uses --url, --admin-token)",
+      )
+      .option(
+        "--allow-repartition",
+        "add partitions where fewer than declared (moves keys: drain the log first, or a key's entries may apply out of order)",
       ),
   ).action(async (options: TopologyOptions) => {
     try {
@@ -38,7 +43,9 @@ function topologyCommand(parent: Command, name: string, description: string, app
         createLogger("topology", "warn"),
       );
       const controlPlane = options.controlPlane === true ? clientFrom(options) : undefined;
-      const plan = await readAndPlan(declared, kafka, controlPlane);
+      const plan = await readAndPlan(declared, kafka, controlPlane, {
+        allowRepartition: options.allowRepartition === true,
+      });
       printNotes(plan);
       if (plan.actions.length === 0) process.stdout.write(upToDate);
       else if (!apply) {

@@ -2,13 +2,14 @@ import type { Kafka } from "kafkajs";
 import { ensureNamespaceTopics } from "../adapters/kafka/index.ts";
 import type { ControlPlaneClient } from "../control-plane/index.ts";
 import type { NamespaceConfig } from "../core/index.ts";
-import { planTopology, type TopologyAction, type TopologyPlan } from "./plan.ts";
+import { type PlanOptions, planTopology, type TopologyAction, type TopologyPlan } from "./plan.ts";
 
 /** Reads what exists (Kafka topics, and control-plane rows when a client is given) and plans. */
 export async function readAndPlan(
   declared: readonly NamespaceConfig[],
   kafka: Kafka,
   controlPlane: ControlPlaneClient | undefined,
+  options: PlanOptions = {},
 ): Promise<TopologyPlan> {
   const admin = kafka.admin();
   await admin.connect();
@@ -18,10 +19,14 @@ export async function readAndPlan(
       names.length === 0 ? { topics: [] } : await admin.fetchTopicMetadata({ topics: names });
     const topics = new Map(metadata.topics.map((t) => [t.name, t.partitions.length]));
     const rows = controlPlane === undefined ? undefined : await controlPlane.list();
-    return planTopology(declared, {
-      topics,
-      namespaces: rows === undefined ? undefined : new Map(rows.map((r) => [r.name, r])),
-    });
+    return planTopology(
+      declared,
+      {
+        topics,
+        namespaces: rows === undefined ? undefined : new Map(rows.map((r) => [r.name, r])),
+      },
+      options,
+    );
   } finally {
     await admin.disconnect();
   }

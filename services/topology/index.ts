@@ -2,6 +2,7 @@ export { applyTopology, readAndPlan } from "./apply.ts";
 export {
   describeAction,
   type ExistingState,
+  type PlanOptions,
   planTopology,
   type TopologyAction,
   type TopologyPlan,

@@ -46,18 +46,29 @@ describe("planTopology", () => {
     );
   });
 
-  it("adds partitions but never removes them, and never deletes", () => {
-    const plan = planTopology([ns("grow", 6), ns("shrink", 2)], {
-      topics: new Map([
-        [topicNames.log("grow"), 3],
-        [topicNames.log("shrink"), 4],
-      ]),
-      namespaces: new Map([
-        ["grow", { version: 1, config: ns("grow", 6) }],
-        ["shrink", { version: 1, config: ns("shrink", 2) }],
-        ["orphan", { version: 1, config: ns("orphan") }],
-      ]),
+  it("adds partitions only when allowed, never removes them, and never deletes", () => {
+    const refused = planTopology([ns("grow", 6)], {
+      topics: new Map([[topicNames.log("grow"), 3]]),
+      namespaces: undefined,
     });
+    assert.deepEqual(refused.actions, []);
+    assert.match(refused.notes[0] ?? "", /--allow-repartition/);
+
+    const plan = planTopology(
+      [ns("grow", 6), ns("shrink", 2)],
+      {
+        topics: new Map([
+          [topicNames.log("grow"), 3],
+          [topicNames.log("shrink"), 4],
+        ]),
+        namespaces: new Map([
+          ["grow", { version: 1, config: ns("grow", 6) }],
+          ["shrink", { version: 1, config: ns("shrink", 2) }],
+          ["orphan", { version: 1, config: ns("orphan") }],
+        ]),
+      },
+      { allowRepartition: true },
+    );
     assert.deepEqual(plan.actions, [
       { kind: "add-partitions", namespace: "grow", topic: topicNames.log("grow"), from: 3, to: 6 },
     ]);

@@ -18,6 +18,16 @@ export interface TopologyPlan {
   notes: string[];
 }
 
+export interface PlanOptions {
+  /**
+   * Adding partitions moves keys to other partitions: entries of a key still
+   * undelivered on the old one could then be applied after newer ones. Only
+   * with this set (after draining the log) does a plan add partitions.
+   * @default false
+   */
+  allowRepartition?: boolean;
+}
+
 export interface ExistingState {
   /** Partitions of each existing topic. */
   topics: ReadonlyMap<string, number>;
@@ -30,11 +40,12 @@ export interface ExistingState {
  * namespaces. Pure: the caller reads the existing state and applies the
  * actions. Never deletes: a namespace or topic that exists but is not
  * declared is only noted, and partitions are only ever added (Kafka cannot
- * remove them).
+ * remove them), and only when asked to (see PlanOptions.allowRepartition).
  */
 export function planTopology(
   declared: readonly NamespaceConfig[],
   existing: ExistingState,
+  options: PlanOptions = {},
 ): TopologyPlan {
   const actions: TopologyAction[] = [];
   const notes: string[] = [];
@@ -43,6 +54,10 @@ export function planTopology(
     const partitions = existing.topics.get(topic);
     if (partitions === undefined) {
       actions.push({ kind: "create-topic", namespace: ns.name, topic, config: ns });
+    } else if (partitions < ns.partitions && options.allowRepartition !== true) {
+      notes.push(
+        `${topic} has ${partitions} partitions, fewer than the ${ns.partitions} declared; adding partitions moves keys and can reorder a key's undelivered entries, so it is left as is: drain the log, then apply with --allow-repartition`,
+      );
     } else if (partitions < ns.partitions) {
       actions.push({
         kind: "add-partitions",

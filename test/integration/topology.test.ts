@@ -29,8 +29,8 @@ describe("wal topology plan and apply", () => {
     return file.path;
   };
 
-  const topology = (verb: "plan" | "apply", file: string) =>
-    runWal(["topology", verb, "--control-plane", "--namespaces", file], env);
+  const topology = (verb: "plan" | "apply", file: string, ...flags: string[]) =>
+    runWal(["topology", verb, "--control-plane", "--namespaces", file, ...flags], env);
 
   const partitionsOf = async (name: string) => {
     const kafkaAdmin = testKafka().admin();
@@ -89,7 +89,10 @@ describe("wal topology plan and apply", () => {
 
   it("grows partitions and updates rows when the declaration changes", async () => {
     const file = await declare(4);
-    const applied = await topology("apply", file);
+    const refused = await topology("plan", file);
+    assert.match(refused.stdout, /--allow-repartition/);
+    assert.doesNotMatch(refused.stdout, /would add partitions/);
+    const applied = await topology("apply", file, "--allow-repartition");
     assert.equal(applied.code, 0, applied.stderr);
     for (const name of names) {
       assert.equal(await partitionsOf(name), 4);

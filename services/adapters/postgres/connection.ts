@@ -13,8 +13,15 @@ export function describeDatabase(databaseUrl: string): string {
 }
 
 export function createPool(databaseUrl: string, logger: Logger): pg.Pool {
-  // A request waiting for a connection fails after this rather than hanging while PostgreSQL is down.
-  const pool = new pg.Pool({ connectionString: databaseUrl, connectionTimeoutMillis: 5_000 });
+  // Every wait is bounded, so a database that stops answering (without closing connections)
+  // fails requests instead of stalling them, and their callers keep the last good state.
+  const pool = new pg.Pool({
+    connectionString: databaseUrl,
+    connectionTimeoutMillis: 5_000,
+    query_timeout: 15_000,
+    statement_timeout: 10_000,
+    keepAlive: true,
+  });
   // An idle connection dropped by the server would otherwise crash the process; the pool replaces it.
   pool.on("error", (error) =>
     logger.warn({ err: error }, "idle PostgreSQL connection failed; it will be replaced"),
