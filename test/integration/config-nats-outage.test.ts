@@ -2,24 +2,16 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { WalClient } from "../../services/client/index.ts";
 import { ControlPlaneClient } from "../../services/control-plane/index.ts";
-import type { NamespaceConfigInput } from "../../services/core/index.ts";
 import { dropNamespace } from "../support/kafka.ts";
+import { webhookNamespace } from "../support/namespaces.ts";
 import { closedPort, PrivateNatsServer } from "../support/nats.ts";
 import { createSchema } from "../support/postgres.ts";
 import { eventually, uniqueName } from "../support/servers.ts";
 import { startGateway, startProcessor, WalProcess } from "../support/wal-process.ts";
 import { WebhookReceiver } from "../support/webhook-receiver.ts";
 
+const hookNamespace = (name: string, url: string) => webhookNamespace(name, url, 1);
 const adminToken = "nats-outage-admin-token-0123456789";
-
-function hookNamespace(name: string, url: string): NamespaceConfigInput {
-  return {
-    name,
-    partitions: 1,
-    targets: { hook: { type: "webhook", url } },
-    defaultTarget: "hook",
-  };
-}
 
 describe("gateway and processor started while NATS is down", () => {
   const name = uniqueName("nats-down");

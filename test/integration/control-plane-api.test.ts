@@ -6,25 +6,14 @@ import {
   type RunningControlPlaneApi,
   startControlPlaneApi,
 } from "../../services/control-plane/index.ts";
-import type {
-  NamespaceChange,
-  NamespaceConfigInput,
-  NamespaceRecord,
-} from "../../services/core/index.ts";
+import type { NamespaceChange, NamespaceRecord } from "../../services/core/index.ts";
 import { createLogger } from "../../services/observability/index.ts";
+import { memcachedNamespace as configOf } from "../support/namespaces.ts";
 import { createSchema } from "../support/postgres.ts";
-import { memcachedServers, uniqueName } from "../support/servers.ts";
+import { uniqueName } from "../support/servers.ts";
 
 const logger = createLogger("control-plane-api-test", "silent");
 const adminToken = "test-admin-token-0123456789";
-
-function configOf(name: string, keyPrefix = ""): NamespaceConfigInput {
-  return {
-    name,
-    targets: { cache: { type: "memcached", servers: memcachedServers, keyPrefix } },
-    defaultTarget: "cache",
-  };
-}
 
 interface Answer<T> {
   status: number;

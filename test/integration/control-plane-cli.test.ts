@@ -4,13 +4,10 @@ import { type AddressInfo, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import type {
-  NamespaceChange,
-  NamespaceConfigInput,
-  NamespaceRecord,
-} from "../../services/core/index.ts";
+import type { NamespaceChange, NamespaceRecord } from "../../services/core/index.ts";
+import { memcachedNamespace as configOf } from "../support/namespaces.ts";
 import { createSchema } from "../support/postgres.ts";
-import { memcachedServers, uniqueName } from "../support/servers.ts";
+import { uniqueName } from "../support/servers.ts";
 import { WalProcess, runWal as wal } from "../support/wal-process.ts";
 
 const adminToken = "cli-test-admin-token-0123456789";
@@ -22,14 +19,6 @@ async function freePort(): Promise<number> {
   const { port } = server.address() as AddressInfo;
   await new Promise((resolve) => server.close(resolve));
   return port;
-}
-
-function configOf(name: string, keyPrefix = ""): NamespaceConfigInput {
-  return {
-    name,
-    targets: { cache: { type: "memcached", servers: memcachedServers, keyPrefix } },
-    defaultTarget: "cache",
-  };
 }
 
 describe("wal control-plane and wal namespaces", () => {

@@ -10,18 +10,11 @@ import {
   type NamespaceRecord,
 } from "../../services/core/index.ts";
 import { createLogger } from "../../services/observability/index.ts";
+import { memcachedNamespace as configOf } from "../support/namespaces.ts";
 import { createSchema } from "../support/postgres.ts";
-import { memcachedServers, uniqueName } from "../support/servers.ts";
+import { uniqueName } from "../support/servers.ts";
 
 const logger = createLogger("control-plane-store-test", "silent");
-
-function configOf(name: string, keyPrefix = ""): NamespaceConfigInput {
-  return {
-    name,
-    targets: { cache: { type: "memcached", servers: memcachedServers, keyPrefix } },
-    defaultTarget: "cache",
-  };
-}
 
 function keyPrefixOf(config: NamespaceConfig | null): string | undefined {
   const target = config?.targets.cache;

@@ -2,24 +2,16 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { WalClient } from "../../services/client/index.ts";
 import { ControlPlaneClient } from "../../services/control-plane/index.ts";
-import type { NamespaceConfigInput } from "../../services/core/index.ts";
 import { dropNamespace } from "../support/kafka.ts";
 import { allDelivered, assertKeyOrder, writeKeyedStream } from "../support/keyed-stream.ts";
+import { webhookNamespace } from "../support/namespaces.ts";
 import { createSchema } from "../support/postgres.ts";
 import { eventually, uniqueName } from "../support/servers.ts";
 import { startGateway, startProcessor, WalProcess } from "../support/wal-process.ts";
 import { WebhookReceiver } from "../support/webhook-receiver.ts";
 
+const hookNamespace = (name: string, url: string) => webhookNamespace(name, url, 2);
 const adminToken = "live-config-admin-token-0123456789";
-
-function hookNamespace(name: string, url: string): NamespaceConfigInput {
-  return {
-    name,
-    partitions: 2,
-    targets: { hook: { type: "webhook", url } },
-    defaultTarget: "hook",
-  };
-}
 
 describe("namespace changes reach running gateways and processors without a restart", () => {
   const first = uniqueName("live");

@@ -24,14 +24,14 @@ import {
 } from "../../services/control-plane/index.ts";
 import type {
   NamespaceConfig,
-  NamespaceConfigInput,
   NamespaceRecord,
   NamespaceStore,
   NamespaceUpdate,
 } from "../../services/core/index.ts";
+import { memcachedNamespace as configOf } from "../support/namespaces.ts";
 import { closedPort, PrivateNatsServer } from "../support/nats.ts";
 import { createSchema } from "../support/postgres.ts";
-import { eventually, memcachedServers, uniqueName } from "../support/servers.ts";
+import { eventually, uniqueName } from "../support/servers.ts";
 
 const natsUrl = process.env.WAL_NATS_URL ?? "nats://127.0.0.1:4222";
 // The issue asks for a second; the bound leaves room for a slow CI machine.
@@ -57,14 +57,6 @@ function capturedLogger(): { logger: pino.Logger; lines: LogLine[] } {
 
 function waitForLine(lines: LogLine[], what: string, test: (line: LogLine) => boolean) {
   return eventually(what, 10_000, async () => lines.find(test));
-}
-
-function configOf(name: string, keyPrefix = ""): NamespaceConfigInput {
-  return {
-    name,
-    targets: { cache: { type: "memcached", servers: memcachedServers, keyPrefix } },
-    defaultTarget: "cache",
-  };
 }
 
 function keyPrefixOf(config: NamespaceConfig | null | undefined): string | undefined {
