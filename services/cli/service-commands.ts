@@ -36,7 +36,6 @@ const processorSettings = [
   "kafkaBrokers",
   "shard",
   ...sourceSettings,
-  "partitionConcurrency",
   "sessionTimeoutMs",
 ] as const satisfies readonly SettingName[];
 
@@ -126,7 +125,6 @@ async function processor(options: Record<string, unknown>, logger: Logger): Prom
       namespaces,
       shard: settings.shard,
       logger,
-      partitionsConsumedConcurrently: settings.partitionConcurrency,
       sessionTimeoutMs: settings.sessionTimeoutMs,
       onCrash: (namespace, error) => {
         logger.fatal(

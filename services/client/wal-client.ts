@@ -13,7 +13,7 @@ export interface WriteInput {
   key: string;
   payload: Buffer | string;
   idempotencyKey?: string;
-  lifecycle?: { delayMs?: number; deliverAtMs?: number; ttlMs?: number };
+  lifecycle?: { delayMs?: number; deliverAtMs?: number; ttlMs?: number; jitterMs?: number };
   target?: { name?: string; operation?: "UPSERT" | "DELETE"; resource?: string };
 }
 
@@ -75,6 +75,7 @@ export class WalClient {
         delay_ms: input.lifecycle?.delayMs ?? 0,
         deliver_at_ms: input.lifecycle?.deliverAtMs ?? 0,
         ttl_ms: input.lifecycle?.ttlMs ?? 0,
+        jitter_ms: input.lifecycle?.jitterMs ?? 0,
       },
       target: {
         name: input.target?.name ?? "",

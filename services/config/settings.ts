@@ -89,13 +89,6 @@ export const settingSpecs = {
     description: "writes in flight at once before the gateway sheds with WAL_OVERLOADED",
     schema: positiveInt,
   }),
-  partitionConcurrency: spec({
-    flag: "--partition-concurrency <n>",
-    env: "WAL_PARTITION_CONCURRENCY",
-    defaultValue: "4",
-    description: "partitions of a namespace a processor works on at once",
-    schema: positiveInt,
-  }),
   sessionTimeoutMs: spec({
     flag: "--session-timeout-ms <ms>",
     env: "WAL_SESSION_TIMEOUT_MS",

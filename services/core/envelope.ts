@@ -53,6 +53,14 @@ export function decodeEntry(value: Buffer): WalEntry {
 export const walHeaders = {
   entryId: "wal-entry-id",
   attempt: "wal-attempt",
+  /** When the entry may next be tried (ms since the epoch). */
   dueAt: "wal-due-at",
+  /** When a record of a retry tier has waited its tier's delay. */
+  hopUntil: "wal-hop-until",
+  /** The entry's offset in the namespace's log: its place in its key's order, and its version. */
+  logOffset: "wal-log-offset",
+  deadReason: "wal-dead-reason",
+  deadMessage: "wal-dead-message",
+  deadAt: "wal-dead-at",
   originRegion: "wal-origin-region",
 } as const;

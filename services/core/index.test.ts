@@ -1,13 +1,17 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import * as backoff from "./backoff.ts";
+import * as durations from "./durations.ts";
 import * as envelope from "./envelope.ts";
 import * as errors from "./errors.ts";
 import * as core from "./index.ts";
+import * as keyChains from "./key-chains.ts";
 import * as keyedActors from "./keyed-actors.ts";
 import * as namespaceConfig from "./namespace-config.ts";
 import * as offsetTracker from "./offset-tracker.ts";
+import * as retryPolicy from "./retry-policy.ts";
 import * as target from "./target.ts";
+import * as timedLanes from "./timed-lanes.ts";
 import * as topics from "./topics.ts";
 import * as trilean from "./trilean.ts";
 import * as writeRequest from "./write-request.ts";
@@ -16,12 +20,16 @@ describe("core index", () => {
   it("re-exports every runtime value of the core modules, unchanged", () => {
     const modules: Record<string, Record<string, unknown>> = {
       backoff,
+      durations,
       envelope,
       errors,
+      keyChains,
       keyedActors,
       namespaceConfig,
       offsetTracker,
+      retryPolicy,
       target,
+      timedLanes,
       topics,
       trilean,
       writeRequest,

@@ -1,4 +1,5 @@
 export { backoffDelayMs } from "./backoff.ts";
+export { formatDuration, parseDuration } from "./durations.ts";
 export {
   type Attempt,
   decodeEntry,
@@ -9,6 +10,7 @@ export {
   walHeaders,
 } from "./envelope.ts";
 export { describeError, ErrorCode, isWalError, WalError, type WalErrorOptions } from "./errors.ts";
+export { type ChainLink, KeyChains } from "./key-chains.ts";
 export { KeyedActors } from "./keyed-actors.ts";
 export type { LogAppender, LogRecord } from "./log.ts";
 export {
@@ -17,7 +19,9 @@ export {
   type NamespaceConfigInput,
   parseNamespaceConfig,
   parseNamespacesFile,
+  type RetryPolicy,
   type TargetConfig,
+  topicRetentionMs,
 } from "./namespace-config.ts";
 export type { LiveNamespace, NamespaceSource, NamespaceUpdate } from "./namespace-source.ts";
 export {
@@ -31,6 +35,14 @@ export {
   type ProposedChange,
 } from "./namespace-store.ts";
 export { OffsetTracker } from "./offset-tracker.ts";
+export {
+  afterFailure,
+  type Failure,
+  type FailureOutcome,
+  maxRetryDelayMs,
+  planWait,
+  type Wait,
+} from "./retry-policy.ts";
 export { type Delivery, type FailureKind, type Target, TargetError } from "./target.ts";
 export {
   memcachedMaxItemBytes,
@@ -38,7 +50,8 @@ export {
   memcachedVersionSuffix,
   targetLimitProblem,
 } from "./target-limits.ts";
-export { topicNames } from "./topics.ts";
+export { TimedLanes } from "./timed-lanes.ts";
+export { namespaceTopics, topicNames } from "./topics.ts";
 export { Durability } from "./trilean.ts";
 export { describeIssues, issueField } from "./validation.ts";
 export {

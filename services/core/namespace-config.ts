@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { formatDuration, parseDuration } from "./durations.ts";
 import { ErrorCode, WalError } from "./errors.ts";
 import { describeIssues } from "./validation.ts";
 
@@ -66,6 +67,63 @@ const backoffConfig = z
     path: ["maxMs"],
   });
 
+/** How long the namespace's topics keep records; no delay or retry may outlast it. */
+export const topicRetentionMs = 7 * 86_400_000;
+
+/** Milliseconds, or a duration such as `5s`, `10m`, `1h`, inside [min, max]. */
+function duration(minMs: number, maxMs: number) {
+  return z.union([z.number(), z.string()]).transform((value, ctx) => {
+    const ms = typeof value === "number" ? value : parseDuration(value);
+    if (ms === undefined || !Number.isInteger(ms)) {
+      ctx.addIssue({
+        code: "custom",
+        message: "must be whole milliseconds or a duration such as 250ms, 5s, 10m, 1h, 1d",
+      });
+      return z.NEVER;
+    }
+    if (ms < minMs || ms > maxMs) {
+      ctx.addIssue({
+        code: "custom",
+        message: `must be between ${formatDuration(minMs)} and ${formatDuration(maxMs)}`,
+      });
+      return z.NEVER;
+    }
+    return ms;
+  });
+}
+
+const errorCode = z
+  .string()
+  .regex(/^WAL_[A-Z_]+$/, "must be a WAL error code such as WAL_TARGET_PERMANENT");
+
+const retryPolicy = z.strictObject({
+  /**
+   * Delays of the retry tiers, shortest first: retry n waits tier n (the
+   * last tier for every retry after it). Each tier is a topic.
+   * @default ["5s", "1m", "10m", "1h"]
+   */
+  tiers: z
+    .array(duration(100, 86_400_000))
+    .min(1)
+    .max(8)
+    .default([5_000, 60_000, 600_000, 3_600_000])
+    .refine((tiers) => tiers.every((delay, i) => i === 0 || delay > (tiers[i - 1] as number)), {
+      message: "must be in increasing order, without repeats",
+    }),
+  /** Failed attempts, in place and in tiers together, before an entry goes to the DLQ. @default 8 */
+  maxAttempts: z.number().int().min(1).max(1000).default(8),
+  /** Each retry after the last tier waits the previous wait times this (at most 1d). @default 1 */
+  multiplier: z.number().min(1).max(10).default(1),
+  /** Adds up to a fifth to each retry delay, so keys failing together spread apart; never shortens it. @default true */
+  jitter: z.boolean().default(true),
+  /** An entry not delivered this long after its write goes to the DLQ. @default "1d" */
+  deadline: duration(1_000, topicRetentionMs).default(86_400_000),
+  /** Attempts made in place (short backoff, `delivery.inPlaceRetry`) before the first tier. @default 2 */
+  inPlaceAttempts: z.number().int().min(1).max(10).default(2),
+  /** Failure codes that skip the tiers and go to the DLQ at once. @default ["WAL_TARGET_PERMANENT"] */
+  deadLetterOn: z.array(errorCode).default(["WAL_TARGET_PERMANENT"]),
+});
+
 const namespaceConfig = z
   .strictObject({
     name: namespaceName,
@@ -115,10 +173,18 @@ const namespaceConfig = z
       .strictObject({
         /** Keys of one partition applied in parallel. @default 64 */
         maxConcurrentKeys: z.number().int().min(1).max(10_000).default(64),
-        /** Backoff of a transient target failure, retried in place. */
+        /** Backoff between the attempts made in place, before an entry moves to a retry tier. */
         inPlaceRetry: backoffConfig.prefault({}),
+        /**
+         * `strict`: while an entry of a key waits in a retry tier or for its
+         * delay, later entries of that key wait behind it (across restarts).
+         * `relaxed`: each entry is delivered on its own schedule.
+         * @default "strict"
+         */
+        ordering: z.enum(["strict", "relaxed"]).default("strict"),
       })
       .prefault({}),
+    retry: retryPolicy.prefault({}),
   })
   .refine((ns) => Object.hasOwn(ns.targets, ns.defaultTarget), {
     message: "must name one of the namespace's targets",
@@ -136,6 +202,7 @@ export type NamespaceConfig = z.output<typeof namespaceConfig>;
 export type NamespaceConfigInput = z.input<typeof namespaceConfig>;
 export type TargetConfig = z.output<typeof targetConfig>;
 export type BackoffConfig = z.output<typeof backoffConfig>;
+export type RetryPolicy = z.output<typeof retryPolicy>;
 
 function toWalError(error: z.ZodError, source: string): WalError {
   const { field, message } = describeIssues(error, "(root)");

@@ -46,12 +46,23 @@ export class OffsetTracker {
       this.head += 1;
       moved = true;
     }
+    // A long-lived tracker drops what is below the watermark now and then, so memory follows the
+    // records in flight, not every record ever fetched.
+    if (this.head > 1024 && this.head * 2 > this.offsets.length) {
+      this.offsets.splice(0, this.head);
+      this.head = 0;
+    }
     return moved ? String(this.last) : undefined;
   }
 
   /** Highest offset below which (inclusive) everything tracked is done. */
   get watermark(): string | undefined {
     return this.last === undefined ? undefined : String(this.last);
+  }
+
+  /** Whether `offset` was tracked and is not done yet. */
+  isUnfinished(offset: string): boolean {
+    return this.unfinished.has(BigInt(offset));
   }
 
   /** Records tracked and not yet below the watermark. */

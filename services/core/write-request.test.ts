@@ -197,18 +197,54 @@ describe("buildEntry", () => {
     );
   });
 
-  it("rejects a delayed delivery, which is not offered", () => {
-    const delay = assertRejected(
-      { lifecycle: { delayMs: 1 } },
+  it("sets the due time of a delayed write, with jitter only ever adding to it", () => {
+    const delayed = buildEntry(request({ lifecycle: { delayMs: 5_000 } }), find, now);
+    assert.equal(delayed.lifecycle.dueAtMs, now + 5_000);
+    const at = buildEntry(request({ lifecycle: { deliverAtMs: now + 60_000 } }), find, now);
+    assert.equal(at.lifecycle.dueAtMs, now + 60_000);
+    const past = buildEntry(request({ lifecycle: { deliverAtMs: now - 1 } }), find, now);
+    assert.equal(past.lifecycle.dueAtMs, null, "a time already past delivers now");
+    for (const draw of [0, 0.5, 0.9999]) {
+      const spread = buildEntry(
+        request({ lifecycle: { delayMs: 1_000, jitterMs: 400 } }),
+        find,
+        now,
+        () => draw,
+      );
+      const due = spread.lifecycle.dueAtMs as number;
+      assert.ok(due >= now + 1_000 && due < now + 1_400, `due ${due - now}`);
+    }
+  });
+
+  it("rejects delays the topics cannot keep and inconsistent lifecycles, naming the field", () => {
+    const long = assertRejected(
+      { lifecycle: { delayMs: 8 * 86_400_000 } },
       "WAL_INVALID_ARGUMENT",
       "lifecycle.delay_ms",
     );
-    assert.match(delay.message, /delay/);
+    assert.match(long.message, /8d.*keep entries 7d/);
     assertRejected(
-      { lifecycle: { deliverAtMs: now + 1 } },
+      { lifecycle: { deliverAtMs: now + 7 * 86_400_000, jitterMs: 10 } },
       "WAL_INVALID_ARGUMENT",
       "lifecycle.deliver_at_ms",
     );
+    assertRejected(
+      { lifecycle: { delayMs: 1, deliverAtMs: now + 1 } },
+      "WAL_INVALID_ARGUMENT",
+      "lifecycle",
+    );
+    assertRejected({ lifecycle: { jitterMs: 100 } }, "WAL_INVALID_ARGUMENT", "lifecycle.jitter_ms");
+    assertRejected(
+      { lifecycle: { jitterMs: -1, delayMs: 5 } },
+      "WAL_INVALID_ARGUMENT",
+      "lifecycle.jitter_ms",
+    );
+    const ttl = assertRejected(
+      { lifecycle: { delayMs: 60_000, ttlMs: 30_000 } },
+      "WAL_INVALID_ARGUMENT",
+      "lifecycle.ttl_ms",
+    );
+    assert.match(ttl.message, /longer than the delay/);
   });
 
   it("rejects a target the namespace does not declare with WAL_TARGET_NOT_ALLOWED", () => {

@@ -1,7 +1,8 @@
 import { createHash } from "node:crypto";
+import { formatDuration } from "./durations.ts";
 import type { Operation, WalEntry } from "./envelope.ts";
 import { ErrorCode, WalError } from "./errors.ts";
-import type { NamespaceConfig, TargetConfig } from "./namespace-config.ts";
+import { type NamespaceConfig, type TargetConfig, topicRetentionMs } from "./namespace-config.ts";
 import { targetLimitProblem } from "./target-limits.ts";
 
 /** A WriteToLog request after its transport (gRPC or HTTP) has decoded it. */
@@ -10,7 +11,7 @@ export interface WriteRequest {
   key: string;
   idempotencyKey: string;
   payload: Buffer;
-  lifecycle: { delayMs: number; deliverAtMs: number; ttlMs: number };
+  lifecycle: { delayMs: number; deliverAtMs: number; ttlMs: number; jitterMs?: number };
   target: { name: string; operation: string; resource: string };
 }
 
@@ -44,6 +45,7 @@ export function buildEntry(
   request: WriteRequest,
   findNamespace: (name: string) => NamespaceConfig | undefined,
   nowMs: number,
+  random: () => number = Math.random,
 ): WalEntry {
   if (request.namespace === "") throw invalid("namespace", "is required");
   const ns = findNamespace(request.namespace);
@@ -79,16 +81,13 @@ export function buildEntry(
     );
   }
 
-  const { delayMs, deliverAtMs, ttlMs } = request.lifecycle;
-  if (delayMs < 0) throw invalid("lifecycle.delay_ms", "cannot be negative");
-  if (ttlMs < 0) throw invalid("lifecycle.ttl_ms", "cannot be negative");
-  if (delayMs > 0 && deliverAtMs > 0) {
-    throw invalid("lifecycle", "sets both delay_ms and deliver_at_ms; set one of them");
-  }
-  if (delayMs > 0 || deliverAtMs > nowMs) {
+  const dueAtMs = dueTime(request.lifecycle, nowMs, random);
+  const { ttlMs } = request.lifecycle;
+  const expiresAtMs = ttlMs > 0 ? nowMs + ttlMs : null;
+  if (expiresAtMs !== null && dueAtMs !== null && expiresAtMs <= dueAtMs) {
     throw invalid(
-      delayMs > 0 ? "lifecycle.delay_ms" : "lifecycle.deliver_at_ms",
-      `asks for delayed delivery, which namespace '${ns.name}' does not offer; write without a delay`,
+      "lifecycle.ttl_ms",
+      `ends before the delivery time the write asks for; make ttl_ms longer than the delay`,
     );
   }
 
@@ -121,7 +120,7 @@ export function buildEntry(
     namespace: ns.name,
     key: request.key,
     createdAtMs: nowMs,
-    lifecycle: { dueAtMs: null, expiresAtMs: ttlMs > 0 ? nowMs + ttlMs : null },
+    lifecycle: { dueAtMs, expiresAtMs },
     target: {
       name: targetName,
       operation,
@@ -132,4 +131,41 @@ export function buildEntry(
     originRegion: null,
     payload: request.payload,
   };
+}
+
+/**
+ * When a delayed write falls due (null: now), jitter included. A delay must
+ * fit in what the namespace's topics retain.
+ */
+function dueTime(
+  lifecycle: WriteRequest["lifecycle"],
+  nowMs: number,
+  random: () => number,
+): number | null {
+  const { delayMs, deliverAtMs, ttlMs } = lifecycle;
+  const jitterMs = lifecycle.jitterMs ?? 0;
+  if (delayMs < 0) throw invalid("lifecycle.delay_ms", "cannot be negative");
+  if (deliverAtMs < 0) throw invalid("lifecycle.deliver_at_ms", "cannot be negative");
+  if (ttlMs < 0) throw invalid("lifecycle.ttl_ms", "cannot be negative");
+  if (jitterMs < 0) throw invalid("lifecycle.jitter_ms", "cannot be negative");
+  if (delayMs > 0 && deliverAtMs > 0) {
+    throw invalid("lifecycle", "sets both delay_ms and deliver_at_ms; set one of them");
+  }
+  if (jitterMs > 0 && delayMs === 0 && deliverAtMs === 0) {
+    throw invalid(
+      "lifecycle.jitter_ms",
+      "spreads a delayed delivery; set delay_ms or deliver_at_ms too",
+    );
+  }
+  const asked = delayMs > 0 ? nowMs + delayMs : deliverAtMs > nowMs ? deliverAtMs : null;
+  if (asked === null) return null;
+  const dueAtMs = asked + Math.floor(random() * jitterMs);
+  if (dueAtMs - nowMs > topicRetentionMs) {
+    const field = delayMs > 0 ? "lifecycle.delay_ms" : "lifecycle.deliver_at_ms";
+    throw invalid(
+      field,
+      `asks for delivery in ${formatDuration(dueAtMs - nowMs)} (jitter included); the namespace's topics keep entries ${formatDuration(topicRetentionMs)}, so ask for at most that`,
+    );
+  }
+  return dueAtMs;
 }

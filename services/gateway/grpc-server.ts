@@ -54,6 +54,7 @@ export async function startGrpcServer(
               delayMs: req.lifecycle?.delay_ms ?? 0,
               deliverAtMs: req.lifecycle?.deliver_at_ms ?? 0,
               ttlMs: req.lifecycle?.ttl_ms ?? 0,
+              jitterMs: req.lifecycle?.jitter_ms ?? 0,
             },
             target: {
               name: req.target?.name ?? "",

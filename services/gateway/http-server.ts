@@ -26,6 +26,7 @@ const writeBody = z
         delayMs: nonNegativeInt.default(0),
         deliverAtMs: nonNegativeInt.default(0),
         ttlMs: nonNegativeInt.default(0),
+        jitterMs: nonNegativeInt.default(0),
       })
       .prefault({}),
     target: z

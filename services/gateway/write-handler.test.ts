@@ -233,8 +233,8 @@ describe("WriteHandler", () => {
       field: "target.name",
     },
     {
-      name: "a delayed delivery",
-      write: { lifecycle: { delayMs: 1000, deliverAtMs: 0, ttlMs: 0 } },
+      name: "a delay longer than the topics keep",
+      write: { lifecycle: { delayMs: 30 * 86_400_000, deliverAtMs: 0, ttlMs: 0 } },
       code: "WAL_INVALID_ARGUMENT",
       field: "lifecycle.delay_ms",
     },

@@ -1,2 +1,1 @@
-export { deliverInPlace, nextDelayMs } from "./deliver.ts";
 export { Processor, type ProcessorOptions } from "./processor.ts";

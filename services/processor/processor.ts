@@ -1,13 +1,6 @@
 import type { Kafka } from "kafkajs";
+import { ensureNamespaceTopics } from "../adapters/kafka/index.ts";
 import {
-  ensureNamespaceTopics,
-  type FetchedRecord,
-  KafkaLogConsumer,
-  type PartitionWork,
-} from "../adapters/kafka/index.ts";
-import {
-  decodeEntry,
-  KeyedActors,
   type NamespaceConfig,
   type NamespaceSource,
   type NamespaceUpdate,
@@ -18,7 +11,7 @@ import {
 } from "../core/index.ts";
 import { injectTraceContext, type Logger, SpanKind, withSpanFrom } from "../observability/index.ts";
 import { TargetRegistry } from "../targets/index.ts";
-import { deliverInPlace } from "./deliver.ts";
+import { NamespaceRunner } from "./namespace-runner.ts";
 
 export interface ProcessorOptions {
   kafka: Kafka;
@@ -26,8 +19,6 @@ export interface ProcessorOptions {
   /** Only namespaces of this shard are consumed. */
   shard: string;
   logger: Logger;
-  /** Partitions of one namespace processed at once. @default 4 */
-  partitionsConsumedConcurrently?: number;
   /** @default 30000 */
   sessionTimeoutMs?: number;
   /** Called when a namespace's consumer stopped for good; the processor cannot go on. */
@@ -35,10 +26,9 @@ export interface ProcessorOptions {
 }
 
 /**
- * Consumes each namespace's log in its consumer group and applies every
- * entry to its target: one actor per key (entries of a key in log order),
- * keys in parallel up to the namespace's bound. Progress is committed only
- * over records whose delivery finished.
+ * Runs each namespace of its shard (a NamespaceRunner: the log, the retry
+ * tiers and the holds, by slice) and applies every entry to its target.
+ * Progress is committed only over records whose work finished.
  *
  * Namespaces follow their source while running: a new one of this shard
  * starts being consumed, a deleted or paused one (or one moved to another
@@ -47,7 +37,7 @@ export interface ProcessorOptions {
  * delivery) applies from the next batch on.
  */
 export class Processor {
-  private readonly consumers = new Map<string, Promise<KafkaLogConsumer>>();
+  private readonly consumers = new Map<string, Promise<NamespaceRunner>>();
   private readonly targets: TargetRegistry;
   private stopUpdates: (() => void) | undefined;
   private changes: Promise<void> = Promise.resolve();
@@ -86,7 +76,14 @@ export class Processor {
     try {
       if (update.config === null || !this.serves(update.config)) {
         await this.release(update.name);
-      } else if (!this.consumers.has(update.name)) {
+        return;
+      }
+      const running = await this.consumers.get(update.name)?.catch(() => undefined);
+      if (running !== undefined && running.tierCount !== update.config.retry.tiers.length) {
+        // Another number of tiers is another set of topics to consume: start over with them.
+        await this.release(update.name);
+      }
+      if (!this.consumers.has(update.name)) {
         await ensureNamespaceTopics(this.options.kafka, [update.config]);
         await this.consume(update.name);
       }
@@ -103,72 +100,42 @@ export class Processor {
     return ns.shard === this.options.shard && !ns.paused;
   }
 
-  private consume(name: string): Promise<KafkaLogConsumer> {
-    const consumer = new KafkaLogConsumer(
-      this.options.kafka,
-      {
-        groupId: topicNames.processorGroup(name),
-        topic: topicNames.log(name),
-        partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 4,
-        sessionTimeoutMs: this.options.sessionTimeoutMs ?? 30_000,
-        onCrash: (error) => this.options.onCrash(name, error),
+  private consume(name: string): Promise<NamespaceRunner> {
+    const runner = new NamespaceRunner({
+      kafka: this.options.kafka,
+      name,
+      namespace: () => this.options.namespaces.get(name)?.config,
+      deliver: (ns, entry, position, headers) => this.deliver(ns, entry, position, headers),
+      logger: this.options.logger,
+      sessionTimeoutMs: this.options.sessionTimeoutMs ?? 30_000,
+      onCrash: (error) => this.options.onCrash(name, error),
+    });
+    const started = runner.start().then(
+      () => {
+        this.options.logger.info(
+          { namespace: name, topic: topicNames.log(name), tiers: runner.tierCount },
+          "processor consuming",
+        );
+        return runner;
       },
-      this.options.logger,
+      (error: unknown) => {
+        // Forget a runner that never started, so the next change of the namespace tries again.
+        if (this.consumers.get(name) === started) this.consumers.delete(name);
+        throw error;
+      },
     );
-    const started = consumer
-      .start((records, work) => this.processBatch(name, records, work))
-      .then(
-        () => {
-          this.options.logger.info(
-            { namespace: name, topic: topicNames.log(name) },
-            "processor consuming",
-          );
-          return consumer;
-        },
-        (error: unknown) => {
-          // Forget a consumer that never started, so the next change of the namespace tries again.
-          if (this.consumers.get(name) === started) this.consumers.delete(name);
-          throw error;
-        },
-      );
     this.consumers.set(name, started);
     return started;
   }
 
   private async release(name: string): Promise<void> {
-    const consumer = this.consumers.get(name);
-    if (consumer === undefined) return;
+    const runner = this.consumers.get(name);
+    if (runner === undefined) return;
     this.consumers.delete(name);
-    const started = await consumer.catch(() => undefined);
+    const started = await runner.catch(() => undefined);
     if (started === undefined) return;
     await started.stop();
     this.options.logger.info({ namespace: name }, "processor stopped consuming");
-  }
-
-  private async processBatch(
-    name: string,
-    records: FetchedRecord[],
-    work: PartitionWork,
-  ): Promise<void> {
-    const ns = this.options.namespaces.get(name)?.config;
-    // Deleted, paused or moved to another shard while the batch was fetched: leave its
-    // records uncommitted for whoever serves it next.
-    if (ns === undefined || !this.serves(ns)) return;
-    const actors = new KeyedActors<FetchedRecord>(
-      ns.delivery.maxConcurrentKeys,
-      (_key, record) => this.processRecord(ns, record, work.signal),
-      (_key, record, error) => {
-        if (error === undefined) work.complete(record.offset);
-        else if (!work.signal.aborted) {
-          this.options.logger.error(
-            { err: error, namespace: ns.name, partition: record.partition, offset: record.offset },
-            "delivery stopped without completing; the entry will be redelivered",
-          );
-        }
-      },
-    );
-    for (const record of records) actors.submit(record.key, record);
-    await actors.idle();
   }
 
   /** The adapter of a namespace's target; a name the namespace no longer declares is a permanent failure. */
@@ -183,71 +150,21 @@ export class Processor {
     return this.targets.get(config);
   }
 
-  private async processRecord(
+  /** One delivery attempt of an entry to its target, in the trace of the write that made it. */
+  private deliver(
     ns: NamespaceConfig,
-    record: FetchedRecord,
-    signal: AbortSignal,
+    entry: WalEntry,
+    position: { partition: number; version: bigint },
+    headers: Record<string, string>,
   ): Promise<void> {
-    signal.throwIfAborted();
-    const log = this.options.logger;
-    const where = { namespace: ns.name, partition: record.partition, offset: record.offset };
-    // A record this processor cannot decode (corrupt, or written by a newer version) is held,
-    // not skipped: committing past it would drop an acknowledged entry.
-    let entry: WalEntry | undefined;
-    await deliverInPlace(
-      ns,
-      async () => {
-        entry = decodeEntry(record.value);
-      },
-      signal,
-      (failure) =>
-        log.error(
-          { ...where, ...failure },
-          `cannot decode the record, holding it: ${failure.message}`,
-        ),
-    );
-    const decoded = entry as WalEntry;
-    if (decoded.lifecycle.expiresAtMs !== null && decoded.lifecycle.expiresAtMs < Date.now()) {
-      log.warn(
-        { ...where, entry_id: decoded.id, key: decoded.key },
-        "entry expired before delivery; not applied",
-      );
-      return;
-    }
-    const position = { partition: record.partition, version: BigInt(record.offset) };
-
-    await withSpanFrom(
-      record.headers,
+    return withSpanFrom(
+      headers,
       "wal.deliver",
       SpanKind.CONSUMER,
-      { "wal.entry_id": decoded.id, "wal.namespace": ns.name, "wal.target": decoded.target.name },
+      { "wal.entry_id": entry.id, "wal.namespace": ns.name, "wal.target": entry.target.name },
       async () => {
-        const startedAt = Date.now();
-        await deliverInPlace(
-          ns,
-          async () => {
-            // The latest config: a target fixed by an admin applies to the entry being retried.
-            const latest = this.options.namespaces.get(ns.name)?.config ?? ns;
-            const target = await this.targetOf(latest, decoded.target.name);
-            await target.apply({ entry: decoded, ...position, traceHeaders: injectTraceContext() });
-          },
-          signal,
-          (failure) =>
-            log.warn(
-              {
-                ...where,
-                entry_id: decoded.id,
-                key: decoded.key,
-                target: decoded.target.name,
-                ...failure,
-              },
-              `delivery failed: ${failure.message}; retrying in place`,
-            ),
-        );
-        log.debug(
-          { ...where, entry_id: decoded.id, key: decoded.key, latency_ms: Date.now() - startedAt },
-          "delivered",
-        );
+        const target = await this.targetOf(ns, entry.target.name);
+        await target.apply({ entry, ...position, traceHeaders: injectTraceContext() });
       },
     );
   }

@@ -92,8 +92,13 @@ describe("bad input gets a clear error and changes nothing accepted", () => {
       field: "lifecycle.ttl_ms",
     },
     {
-      name: "a delay the namespace does not offer",
-      input: () => ({ namespace, key: "a", payload: "x", lifecycle: { delayMs: 1000 } }),
+      name: "a delay longer than the topics keep",
+      input: () => ({
+        namespace,
+        key: "a",
+        payload: "x",
+        lifecycle: { delayMs: 8 * 86_400_000 },
+      }),
       code: "WAL_INVALID_ARGUMENT",
       field: "lifecycle.delay_ms",
     },

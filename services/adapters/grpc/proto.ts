@@ -6,7 +6,7 @@ export const walProtoPath = new URL("../../../schemas/proto/wal/v1/wal.proto", i
 /** Wire shapes of wal.v1 as @grpc/proto-loader presents them (longs as numbers, enums as names). */
 export interface WriteToLogRequestWire {
   namespace: string;
-  lifecycle: { delay_ms: number; deliver_at_ms: number; ttl_ms: number } | null;
+  lifecycle: { delay_ms: number; deliver_at_ms: number; ttl_ms: number; jitter_ms: number } | null;
   payload: Buffer;
   target: {
     name: string;

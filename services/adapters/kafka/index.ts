@@ -1,12 +1,18 @@
 export { createIdempotentProducer, createKafka, type KafkaConnection } from "./client.ts";
 export { KafkaLogAppender, type KafkaLogAppenderOptions } from "./log-appender.ts";
-export {
-  type BatchHandler,
-  type FetchedRecord,
-  KafkaLogConsumer,
-  type LogConsumerOptions,
-  type PartitionWork,
-} from "./log-consumer.ts";
 export { RecyclingProducer } from "./recycling-producer.ts";
+export {
+  isFencedError,
+  type SliceOffset,
+  type SliceOutput,
+  SliceProducer,
+} from "./slice-producer.ts";
+export {
+  type FetchedRecord,
+  type OfferAnswer,
+  SlicedConsumer,
+  type SlicedConsumerOptions,
+  type SliceListener,
+} from "./sliced-consumer.ts";
 export { KafkaTopicTarget } from "./topic-target.ts";
 export { ensureNamespaceTopics } from "./topics.ts";

@@ -1,10 +1,22 @@
-import type { Kafka } from "kafkajs";
-import { type NamespaceConfig, topicNames } from "../../core/index.ts";
+import type { Admin, Kafka } from "kafkajs";
+import { type NamespaceConfig, namespaceTopics, topicRetentionMs } from "../../core/index.ts";
+
+function configOf(role: string, ns: NamespaceConfig): { name: string; value: string }[] {
+  // acks=all then means "on two replicas" wherever there are two.
+  const entries = [
+    { name: "min.insync.replicas", value: String(Math.min(2, ns.replicationFactor)) },
+  ];
+  if (role === "holds") entries.push({ name: "cleanup.policy", value: "compact" });
+  else entries.push({ name: "retention.ms", value: String(topicRetentionMs) });
+  return entries;
+}
 
 /**
- * Creates the log topic of each namespace that lacks one, with the
- * partitions and replication factor of its config. Existing topics are left
- * as they are. Returns the names of the topics created.
+ * Creates every topic of each namespace that lacks one: the log, a topic
+ * per retry tier, the DLQ and the compacted holds. All of a namespace's
+ * topics have the same partition count (slices are co-partitioned): a new
+ * topic takes the log's current count when the log exists. Existing topics
+ * are left as they are. Returns the names of the topics created.
  */
 export async function ensureNamespaceTopics(
   kafka: Kafka,
@@ -14,22 +26,36 @@ export async function ensureNamespaceTopics(
   await admin.connect();
   try {
     const existing = new Set(await admin.listTopics());
-    const missing = namespaces.filter((ns) => !existing.has(topicNames.log(ns.name)));
-    if (missing.length === 0) return [];
-    await admin.createTopics({
-      waitForLeaders: true,
-      topics: missing.map((ns) => ({
-        topic: topicNames.log(ns.name),
-        numPartitions: ns.partitions,
-        replicationFactor: ns.replicationFactor,
-        // acks=all then means "on two replicas" wherever there are two.
-        configEntries: [
-          { name: "min.insync.replicas", value: String(Math.min(2, ns.replicationFactor)) },
-        ],
-      })),
-    });
-    return missing.map((ns) => topicNames.log(ns.name));
+    const toCreate: {
+      topic: string;
+      numPartitions: number;
+      replicationFactor: number;
+      configEntries: { name: string; value: string }[];
+    }[] = [];
+    for (const ns of namespaces) {
+      const topics = namespaceTopics(ns.name, ns.retry.tiers.length);
+      const missing = topics.filter((t) => !existing.has(t.topic));
+      if (missing.length === 0) continue;
+      const log = topics[0]?.topic as string;
+      const partitions = existing.has(log) ? await partitionCount(admin, log) : ns.partitions;
+      for (const t of missing) {
+        toCreate.push({
+          topic: t.topic,
+          numPartitions: partitions,
+          replicationFactor: ns.replicationFactor,
+          configEntries: configOf(t.role, ns),
+        });
+      }
+    }
+    if (toCreate.length === 0) return [];
+    await admin.createTopics({ waitForLeaders: true, topics: toCreate });
+    return toCreate.map((t) => t.topic);
   } finally {
     await admin.disconnect();
   }
+}
+
+async function partitionCount(admin: Admin, topic: string): Promise<number> {
+  const metadata = await admin.fetchTopicMetadata({ topics: [topic] });
+  return metadata.topics[0]?.partitions.length ?? 0;
 }
