@@ -59,6 +59,8 @@ export const walHeaders = {
   hopUntil: "wal-hop-until",
   /** The entry's offset in the namespace's log: its place in its key's order, and its version. */
   logOffset: "wal-log-offset",
+  /** `topic:partition:offset` of the record this copy was made from: one copy per record. */
+  copiedFrom: "wal-copied-from",
   deadReason: "wal-dead-reason",
   deadMessage: "wal-dead-message",
   deadAt: "wal-dead-at",

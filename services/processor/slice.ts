@@ -378,13 +378,13 @@ export class Slice {
    */
   private park(ns: NamespaceConfig, work: Work): void {
     const behind = this.live.behindHead(work.entry.key, work.logOffset) ?? 0;
-    const recheck = Date.now() + Math.min(parkRecheckMs, ns.retry.tiers[0] ?? parkRecheckMs);
-    this.wait(ns, work, Math.max(behind, work.notBeforeMs, recheck));
+    const now = Date.now();
+    const recheck = now + Math.min(parkRecheckMs, ns.retry.tiers[0] ?? parkRecheckMs);
+    this.wait(ns, work, Math.max(behind, work.notBeforeMs, recheck), now);
   }
 
   /** Moves the entry to the tier it waits in until `notBeforeMs`. */
-  private wait(ns: NamespaceConfig, work: Work, notBeforeMs: number): void {
-    const now = Date.now();
+  private wait(ns: NamespaceConfig, work: Work, notBeforeMs: number, now = Date.now()): void {
     const plan = planWait(ns.retry.tiers, notBeforeMs, now);
     // Due within the shortest tier: one hop through it, taken again when it ends.
     const tier = plan.kind === "hop" ? plan.tier : 1;
@@ -455,7 +455,7 @@ export class Slice {
           this.deadLetter(work, outcome.reason, outcome.message);
           return;
         }
-        this.wait(latest, work, outcome.notBeforeMs);
+        this.wait(latest, work, outcome.notBeforeMs, now);
         return;
       }
     }
@@ -509,6 +509,8 @@ export class Slice {
   }
 
   private stage(work: Work, output: SliceOutput): void {
+    const { topic, partition, offset } = work.record;
+    output.headers[walHeaders.copiedFrom] = `${topic}:${partition}:${offset}`;
     this.staged.push({
       causeTopic: work.record.topic,
       causeOffset: BigInt(work.record.offset),

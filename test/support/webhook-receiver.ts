@@ -6,8 +6,11 @@ export interface ReceivedCall {
   entryId: string;
   key: string;
   version: bigint;
+  /** The sender's count of this attempt (WAL-Attempt). */
+  attempt: number;
   traceparent: string | undefined;
   body: string;
+  atMs: number;
 }
 
 /**
@@ -16,8 +19,12 @@ export interface ReceivedCall {
  */
 export class WebhookReceiver {
   readonly calls: ReceivedCall[] = [];
+  /** Calls answered with an error status, in arrival order. */
+  readonly refused: ReceivedCall[] = [];
   /** Each answer waits this long, as a slow endpoint. */
   responseDelayMs = 0;
+  /** An error status to answer a call with (a poison body, a target down); undefined accepts it. */
+  refuse: (call: ReceivedCall) => number | undefined = () => undefined;
   private failures: { status: number; remaining: number; retryAfter?: string } | undefined;
   private readonly server: Server;
 
@@ -25,6 +32,22 @@ export class WebhookReceiver {
     this.server = createServer((request, response) => {
       void readBody(request).then(async (body) => {
         if (this.responseDelayMs > 0) await new Promise((r) => setTimeout(r, this.responseDelayMs));
+        const call: ReceivedCall = {
+          method: request.method ?? "",
+          entryId: String(request.headers["idempotency-key"] ?? ""),
+          key: decodeURIComponent(String(request.headers["wal-key"] ?? "")),
+          version: BigInt(String(request.headers["wal-version"] ?? "-1")),
+          attempt: Number(request.headers["wal-attempt"] ?? 0),
+          traceparent: request.headers.traceparent as string | undefined,
+          body,
+          atMs: Date.now(),
+        };
+        const status = this.refuse(call);
+        if (status !== undefined) {
+          this.refused.push(call);
+          response.writeHead(status).end();
+          return;
+        }
         if (this.failures !== undefined && this.failures.remaining > 0) {
           this.failures.remaining -= 1;
           const headers =
@@ -34,14 +57,7 @@ export class WebhookReceiver {
           response.writeHead(this.failures.status, headers).end();
           return;
         }
-        this.calls.push({
-          method: request.method ?? "",
-          entryId: String(request.headers["idempotency-key"] ?? ""),
-          key: decodeURIComponent(String(request.headers["wal-key"] ?? "")),
-          version: BigInt(String(request.headers["wal-version"] ?? "-1")),
-          traceparent: request.headers.traceparent as string | undefined,
-          body,
-        });
+        this.calls.push(call);
         response.writeHead(204).end();
       });
     });

@@ -20,7 +20,8 @@ export function parseRetryAfter(header: string | null, nowMs: number): number | 
  * Delivers entries to an HTTP endpoint: UPSERT as POST with the payload as
  * body, DELETE as DELETE. `Idempotency-Key` carries the entry id (stable
  * across retries and replays) and `WAL-Partition` / `WAL-Version` the log
- * position, so the receiver can drop what it has already applied.
+ * position, so the receiver can drop what it has already applied;
+ * `WAL-Attempt` counts this attempt (1 + the failures before it).
  *
  * 2xx is success; 408, 425, 429, 5xx and network failures are transient
  * (Retry-After honoured); any other status is permanent.
@@ -44,6 +45,7 @@ export class WebhookTarget implements Target {
           "wal-key": encodeURIComponent(entry.target.resource ?? entry.key),
           "wal-partition": String(partition),
           "wal-version": version.toString(),
+          "wal-attempt": String(entry.attempts.length + 1),
         },
         ...(isDelete ? {} : { body: entry.payload }),
         signal: AbortSignal.timeout(this.options.timeoutMs),
