@@ -1,5 +1,6 @@
 import { type Command, Option } from "commander";
 import { z } from "zod";
+import { createKafka } from "../adapters/kafka/index.ts";
 import {
   createNamespaceChangePublisher,
   describeNatsServer,
@@ -14,6 +15,7 @@ import {
   startControlPlaneApi,
 } from "../control-plane/index.ts";
 import { ErrorCode, WalError } from "../core/index.ts";
+import { DeadLetterService } from "../dead-letters/index.ts";
 import type { Logger } from "../observability/index.ts";
 import { runService, type Stoppable } from "./run-service.ts";
 
@@ -98,7 +100,7 @@ function logNatsStatus(logger: Logger, nats: string): (status: NatsStatus) => vo
 
 async function controlPlane(options: Record<string, unknown>, logger: Logger): Promise<Stoppable> {
   const settings = readOptions(options);
-  const { natsUrl } = readSettings(options, ["natsUrl"]);
+  const { natsUrl, kafkaBrokers } = readSettings(options, ["natsUrl", "kafkaBrokers"]);
   const access = accessFrom(settings.adminToken, settings.insecureNoAuth);
   const { store, migrated } = await PostgresNamespaceStore.open(settings.databaseUrl, logger);
   const nats = describeNatsServer(natsUrl);
@@ -108,9 +110,19 @@ async function controlPlane(options: Record<string, unknown>, logger: Logger): P
     name: "wal-control-plane",
     onStatus: logNatsStatus(logger, nats),
   });
+  // Kafka is reached only when a DLQ route is called, so the namespaces API serves without it.
+  const deadLetters = new DeadLetterService({
+    kafka: createKafka({ brokers: kafkaBrokers, clientId: "wal-control-plane" }, logger),
+    audit: store.redriveLog(),
+    requireNamespace: async (name) => {
+      await store.get(name);
+    },
+    logger,
+  });
   let api: RunningControlPlaneApi;
   try {
     api = await startControlPlaneApi({
+      deadLetters,
       store: announcingStore(store, (change) => publisher.publishNamespaceChanged(change), logger),
       access,
       host: settings.host,
@@ -118,6 +130,7 @@ async function controlPlane(options: Record<string, unknown>, logger: Logger): P
       logger,
     });
   } catch (error) {
+    await deadLetters.close();
     await publisher.close();
     await store.close();
     throw error;
@@ -139,6 +152,7 @@ async function controlPlane(options: Record<string, unknown>, logger: Logger): P
   return {
     async stop() {
       await api.stop();
+      await deadLetters.close();
       await publisher.close();
       await store.close();
       logger.info("control plane stopped");
@@ -182,5 +196,5 @@ export function registerControlPlaneCommand(program: Command): void {
     .action((options: Record<string, unknown>) =>
       runService("control-plane", (logger) => controlPlane(options, logger)),
     );
-  addSettings(command, ["natsUrl"]);
+  addSettings(command, ["natsUrl", "kafkaBrokers"]);
 }

@@ -1,6 +1,7 @@
 import { Command } from "commander";
 import { registerBenchCommand } from "./bench-command.ts";
 import { registerControlPlaneCommand } from "./control-plane-command.ts";
+import { registerDlqCommand } from "./dlq-command.ts";
 import { registerInfraCommand } from "./infra-command.ts";
 import { registerNamespacesCommand } from "./namespaces-command.ts";
 import { registerServiceCommands } from "./service-commands.ts";
@@ -21,5 +22,6 @@ registerInfraCommand(program);
 registerBenchCommand(program);
 registerControlPlaneCommand(program);
 registerNamespacesCommand(program);
+registerDlqCommand(program);
 
 await program.parseAsync(process.argv);

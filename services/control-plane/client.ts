@@ -3,8 +3,10 @@ import {
   ErrorCode,
   type NamespaceChange,
   type NamespaceRecord,
+  type RedriveRecord,
   WalError,
 } from "../core/index.ts";
+import type { ListedDeadLetter, RedriveResult } from "../dead-letters/index.ts";
 import { actorHeader } from "./auth.ts";
 import type { ErrorBody } from "./http-api.ts";
 
@@ -20,6 +22,15 @@ export interface ControlPlaneClientOptions {
 }
 
 export type DryRunRecord = NamespaceRecord & { dryRun: true };
+
+/** Which dead letters to list or redrive; times are ISO 8601. */
+export interface DeadLetterQuery {
+  ids?: string[];
+  key?: string;
+  code?: string;
+  from?: string;
+  to?: string;
+}
 
 /** Typed calls to the namespaces admin API; a refusal throws a WalError with the server's code and field. */
 export class ControlPlaneClient {
@@ -67,6 +78,52 @@ export class ControlPlaneClient {
 
   rollback(name: string, toVersion: number, expectedVersion: number): Promise<NamespaceRecord> {
     return this.call("POST", `${namespacePath(name)}/rollback`, { toVersion, expectedVersion });
+  }
+
+  deadLetters(
+    name: string,
+    filter: DeadLetterQuery & { limit?: number },
+  ): Promise<{ total: number; deadLetters: ListedDeadLetter[] }> {
+    const query = new URLSearchParams();
+    for (const id of filter.ids ?? []) query.append("id", id);
+    for (const field of ["key", "code", "from", "to", "limit"] as const) {
+      const value = filter[field];
+      if (value !== undefined) query.set(field, String(value));
+    }
+    const suffix = query.size > 0 ? `?${query}` : "";
+    return this.call("GET", `${namespacePath(name)}/dead-letters${suffix}`);
+  }
+
+  async deadLetter(name: string, id: string): Promise<ListedDeadLetter[]> {
+    const { deadLetters } = await this.call<{ deadLetters: ListedDeadLetter[] }>(
+      "GET",
+      `${namespacePath(name)}/dead-letters/${encodeURIComponent(id)}`,
+    );
+    return deadLetters;
+  }
+
+  redrive(
+    name: string,
+    request: DeadLetterQuery & {
+      all?: boolean;
+      dryRun?: boolean;
+      ratePerSecond?: number;
+      includeRedriven?: boolean;
+    },
+  ): Promise<RedriveResult> {
+    const { ids, ...rest } = request;
+    return this.call("POST", `${namespacePath(name)}/dead-letters/redrive`, {
+      ...(ids === undefined ? {} : { id: ids }),
+      ...rest,
+    });
+  }
+
+  async redrives(name: string): Promise<RedriveRecord[]> {
+    const { redrives } = await this.call<{ redrives: RedriveRecord[] }>(
+      "GET",
+      `${namespacePath(name)}/dead-letters/redrives`,
+    );
+    return redrives;
   }
 
   private async call<T>(method: string, path: string, body?: unknown): Promise<T> {

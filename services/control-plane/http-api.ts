@@ -10,6 +10,7 @@ import {
   type NamespaceStore,
   WalError,
 } from "../core/index.ts";
+import type { DeadLetterService } from "../dead-letters/index.ts";
 import type { Logger } from "../observability/index.ts";
 import { type ApiAccess, actorFrom, actorHeader, carriesAdminToken } from "./auth.ts";
 
@@ -20,6 +21,8 @@ export interface ControlPlaneApiOptions {
   /** 0 picks a free port. */
   port: number;
   logger: Logger;
+  /** The DLQ tools; without it the dead-letter routes answer that Kafka is not configured. */
+  deadLetters?: DeadLetterService;
 }
 
 export interface RunningControlPlaneApi {
@@ -44,6 +47,7 @@ const statusByCode: Record<string, number> = {
   [ErrorCode.invalidArgument]: 400,
   [ErrorCode.unauthorized]: 401,
   [ErrorCode.namespaceNotFound]: 404,
+  [ErrorCode.deadLetterNotFound]: 404,
   [ErrorCode.namespaceExists]: 409,
   [ErrorCode.namespaceConflict]: 409,
   [ErrorCode.storeUnavailable]: 503,
@@ -121,6 +125,56 @@ function parseRequest<T extends z.ZodType>(
 
 const dryRunShape = "?dryRun=true to validate without storing, or nothing";
 
+const instant = z
+  .string()
+  .refine(
+    (text) => !Number.isNaN(Date.parse(text)),
+    "must be an ISO 8601 time such as 2026-11-26T12:00:00Z",
+  )
+  .transform((text) => Date.parse(text));
+const deadLetterFilter = {
+  id: z.union([z.string().min(1), z.array(z.string().min(1))]).optional(),
+  key: z.string().optional(),
+  code: z
+    .string()
+    .regex(/^WAL_[A-Z_]+$/, "must be a WAL error code")
+    .optional(),
+  from: instant.optional(),
+  to: instant.optional(),
+};
+const deadLetterQuery = z.strictObject({
+  ...deadLetterFilter,
+  limit: z
+    .string()
+    .regex(/^[1-9][0-9]*$/, "must be a positive integer")
+    .transform(Number)
+    .optional(),
+});
+const redriveBody = z.strictObject({
+  ...deadLetterFilter,
+  all: z.boolean().default(false),
+  dryRun: z.boolean().default(false),
+  ratePerSecond: z.number().positive().max(10_000).default(100),
+  includeRedriven: z.boolean().default(false),
+});
+const filterShape = "id (one or more), key, code, from, to (ISO 8601)";
+
+function toFilter(input: {
+  id?: string | string[] | undefined;
+  key?: string | undefined;
+  code?: string | undefined;
+  from?: number | undefined;
+  to?: number | undefined;
+}) {
+  return {
+    ...(input.id === undefined ? {} : { ids: Array.isArray(input.id) ? input.id : [input.id] }),
+    ...(input.key === undefined ? {} : { key: input.key }),
+    ...(input.code === undefined ? {} : { code: input.code }),
+    ...(input.from === undefined ? {} : { fromMs: input.from }),
+    ...(input.to === undefined ? {} : { toMs: input.to }),
+  };
+}
+
 /**
  * The namespaces admin API over HTTP/JSON. Every route needs the admin token
  * (unless access is explicitly "insecure-no-auth"); errors answer
@@ -156,7 +210,7 @@ export async function startControlPlaneApi(
   app.setNotFoundHandler((request, reply) =>
     reply.status(404).send({
       code: ErrorCode.invalidArgument,
-      message: `no route ${request.method} ${request.url}; the API serves /v1/namespaces, /v1/namespaces/:name, /v1/namespaces/:name/history and /v1/namespaces/:name/rollback`,
+      message: `no route ${request.method} ${request.url}; the API serves /v1/namespaces, /v1/namespaces/:name, /v1/namespaces/:name/history, /v1/namespaces/:name/rollback and /v1/namespaces/:name/dead-letters`,
       field: "",
     } satisfies ErrorBody),
   );
@@ -231,6 +285,70 @@ export async function startControlPlaneApi(
     changed({ namespace: name, version: record.version, action: "rollback", actor });
     return record;
   });
+
+  const deadLetters = (): DeadLetterService => {
+    if (options.deadLetters === undefined) {
+      throw new WalError(
+        ErrorCode.invalidConfig,
+        "this control plane has no Kafka connection for the DLQ tools; start it with --kafka-brokers (WAL_KAFKA_BROKERS)",
+      );
+    }
+    return options.deadLetters;
+  };
+
+  app.get<{ Params: { name: string } }>("/v1/namespaces/:name/dead-letters", async (request) => {
+    const query = parseRequest(deadLetterQuery, request.query, "query", `${filterShape}, limit`);
+    const letters = await deadLetters().list(request.params.name, toFilter(query));
+    return { total: letters.length, deadLetters: letters.slice(0, query.limit ?? 100) };
+  });
+
+  app.get<{ Params: { name: string } }>(
+    "/v1/namespaces/:name/dead-letters/redrives",
+    async (request) => ({ redrives: await deadLetters().history(request.params.name) }),
+  );
+
+  app.get<{ Params: { name: string; id: string } }>(
+    "/v1/namespaces/:name/dead-letters/:id",
+    async (request) => {
+      const letters = await deadLetters().list(request.params.name, { ids: [request.params.id] });
+      if (letters.length === 0) {
+        throw new WalError(
+          ErrorCode.deadLetterNotFound,
+          `no entry '${request.params.id}' in the dead-letter queue of '${request.params.name}'; list them with GET /v1/namespaces/${request.params.name}/dead-letters`,
+          { field: "id" },
+        );
+      }
+      return { deadLetters: letters };
+    },
+  );
+
+  app.post<{ Params: { name: string } }>(
+    "/v1/namespaces/:name/dead-letters/redrive",
+    async (request) => {
+      const body = parseRequest(
+        redriveBody,
+        request.body,
+        "body",
+        `{ ${filterShape}, or "all": true; "dryRun", "ratePerSecond", "includeRedriven" }`,
+      );
+      const filter = toFilter(body);
+      if (Object.keys(filter).length === 0 && !body.all) {
+        throw new WalError(
+          ErrorCode.invalidArgument,
+          'a redrive needs a filter (id, key, code, from, to) or "all": true, so nothing is redriven by accident',
+          { field: "body" },
+        );
+      }
+      const actor = actorFrom(request.headers[actorHeader]);
+      return deadLetters().redrive(request.params.name, {
+        filter,
+        dryRun: body.dryRun,
+        ratePerSecond: body.ratePerSecond,
+        includeRedriven: body.includeRedriven,
+        actor,
+      });
+    },
+  );
 
   await app.listen({ host: options.host, port: options.port });
   const address = app.server.address();

@@ -20,6 +20,7 @@ export const ErrorCode = {
   deadlineExceeded: "WAL_DEADLINE_EXCEEDED",
   entryExpired: "WAL_ENTRY_EXPIRED",
   producerFenced: "WAL_PRODUCER_FENCED",
+  deadLetterNotFound: "WAL_DEAD_LETTER_NOT_FOUND",
   infraFailed: "WAL_INFRA_FAILED",
   namespaceExists: "WAL_NAMESPACE_EXISTS",
   namespaceConflict: "WAL_NAMESPACE_CONFLICT",

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import * as backoff from "./backoff.ts";
+import * as deadLetter from "./dead-letter.ts";
 import * as durations from "./durations.ts";
 import * as envelope from "./envelope.ts";
 import * as errors from "./errors.ts";
@@ -20,6 +21,7 @@ describe("core index", () => {
   it("re-exports every runtime value of the core modules, unchanged", () => {
     const modules: Record<string, Record<string, unknown>> = {
       backoff,
+      deadLetter,
       durations,
       envelope,
       errors,

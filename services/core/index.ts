@@ -1,4 +1,14 @@
 export { backoffDelayMs } from "./backoff.ts";
+export {
+  type DeadLetter,
+  type DeadLetterFilter,
+  deadLetterOf,
+  matchesFilter,
+  type RedriveLog,
+  type RedriveRecord,
+  redriveToken,
+  traceIdOf,
+} from "./dead-letter.ts";
 export { formatDuration, parseDuration } from "./durations.ts";
 export {
   type Attempt,

@@ -4,6 +4,7 @@ export {
   type ExistingState,
   type PlanOptions,
   planTopology,
+  type TopicRole,
   type TopologyAction,
   type TopologyPlan,
 } from "./plan.ts";

@@ -14,5 +14,6 @@ export {
   type SlicedConsumerOptions,
   type SliceListener,
 } from "./sliced-consumer.ts";
+export { readWholeTopic, type StoredRecord } from "./topic-reader.ts";
 export { KafkaTopicTarget } from "./topic-target.ts";
 export { ensureNamespaceTopics } from "./topics.ts";

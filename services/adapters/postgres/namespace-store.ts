@@ -11,11 +11,13 @@ import {
   namespaceNotFound,
   type ProposedChange,
   parseNamespaceConfig,
+  type RedriveLog,
   WalError,
 } from "../../core/index.ts";
 import type { Logger } from "../../observability/index.ts";
 import { createPool, transaction } from "./connection.ts";
 import { applyMigrations, type Migration, requireCurrentSchema } from "./migrations.ts";
+import { PostgresRedriveLog } from "./redrive-log.ts";
 
 interface NamespaceRow {
   name: string;
@@ -179,6 +181,11 @@ export class PostgresNamespaceStore implements NamespaceStore {
       await pool.end();
       throw error;
     }
+  }
+
+  /** The audit of dead-letter redrives, in the same database. */
+  redriveLog(): RedriveLog {
+    return new PostgresRedriveLog(this.pool, this.databaseUrl);
   }
 
   /** Waits for the queries in flight, then closes every connection. */
