@@ -14,8 +14,8 @@ export interface DelayedJobsRun {
 }
 
 export interface DelayedJobsResult {
-  /** Start of processing minus due time, per job that ran, in the order they ran; negative when early. */
-  latenessMs: number[];
+  /** Per job that ran, in the order they ran: its delay, and its start minus its due time (negative when early). */
+  samples: { delayMs: number; latenessMs: number }[];
   /** Jobs whose processing started before their due time (included in latenessMs). */
   early: number;
   /** Jobs that had not started when the run timed out. */
@@ -25,6 +25,7 @@ export interface DelayedJobsResult {
 interface DelayedJobData {
   /** Wall-clock time (ms since the epoch) at which the job is due. */
   due: number;
+  delay: number;
 }
 
 /** Jobs per addBulk call: one pipeline per batch, so a large run does not build one huge request. */
@@ -122,7 +123,7 @@ async function runJobs(
     failure ??= error;
   });
 
-  const latenessMs: number[] = [];
+  const samples: { delayMs: number; latenessMs: number }[] = [];
   const started = new Set<string>();
   let early = 0;
   let finish = () => {};
@@ -137,7 +138,7 @@ async function runJobs(
     const id = job.id ?? "";
     if (started.has(id)) return;
     started.add(id);
-    latenessMs.push(lateness);
+    samples.push({ delayMs: job.data.delay, latenessMs: lateness });
     if (lateness < 0) early += 1;
     if (started.size === delaysMs.length) finish();
   };
@@ -160,7 +161,7 @@ async function runJobs(
     await queue.addBulk(
       batch.map((delay, i) => ({
         name: `job-${first + i}`,
-        data: { due: now + delay },
+        data: { due: now + delay, delay },
         opts: { delay, timestamp: now },
       })),
     );
@@ -180,7 +181,7 @@ async function runJobs(
     });
   }
   // Copies: a late duplicate start while closing must not change the returned result.
-  return { latenessMs: [...latenessMs], early, missing };
+  return { samples: [...samples], early, missing };
 }
 
 /**

@@ -1,13 +1,11 @@
-import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
-import { fileURLToPath } from "node:url";
 import type { Kafka } from "kafkajs";
 import { createIdempotentProducer } from "../adapters/kafka/index.ts";
 import { WalClient } from "../client/index.ts";
-import { topicNames } from "../core/index.ts";
+import { deleteNamespaceTopics } from "./delay-bench.ts";
+import { type SpawnedService, spawnService } from "./spawn.ts";
 import { formatTable, type LoadResult, percentile, runLoad } from "./stats.ts";
 
 export interface WriteBenchOptions {
@@ -17,41 +15,6 @@ export interface WriteBenchOptions {
   writesPerLevel: number;
   payloadBytes: number;
   partitions: number;
-}
-
-const walBin = fileURLToPath(new URL("../../bin/wal.js", import.meta.url));
-
-/** Starts `wal gateway` as a child process on free ports and resolves its gRPC address once it serves. */
-async function spawnGateway(
-  namespacesFile: string,
-  brokers: string[],
-): Promise<{ child: ChildProcess; address: string }> {
-  const child = spawn(
-    process.execPath,
-    [walBin, "gateway", "--grpc-port", "0", "--http-port", "0"],
-    {
-      env: {
-        ...process.env,
-        WAL_NAMESPACES_FILE: namespacesFile,
-        WAL_KAFKA_BROKERS: brokers.join(","),
-        WAL_LOG_LEVEL: "info",
-      },
-      stdio: ["ignore", "pipe", "inherit"],
-    },
-  );
-  // Reads every line for as long as the gateway runs: a pipe left undrained would stall its logging.
-  const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
-  return new Promise((resolve, reject) => {
-    lines.on("line", (line) => {
-      const record = JSON.parse(line) as { msg?: string; grpc?: string };
-      if (record.msg === "gateway serving" && record.grpc !== undefined) {
-        resolve({ child, address: record.grpc });
-      } else if (record.msg?.startsWith("cannot start")) {
-        reject(new Error(`gateway did not start: ${record.msg}`));
-      }
-    });
-    child.once("exit", () => reject(new Error("gateway exited before serving")));
-  });
 }
 
 function row(system: string, concurrency: number, result: LoadResult): string[] {
@@ -95,7 +58,7 @@ export async function benchWrite(
   );
   const admin = options.kafka.admin();
   const producer = createIdempotentProducer(options.kafka);
-  let gateway: ChildProcess | undefined;
+  let gateway: SpawnedService | undefined;
   let client: WalClient | undefined;
   const rows: string[][] = [];
   try {
@@ -105,9 +68,12 @@ export async function benchWrite(
       topics: [{ topic: rawTopic, numPartitions: options.partitions }],
     });
     await producer.connect();
-    const spawned = await spawnGateway(namespacesFile, options.kafkaBrokers);
-    gateway = spawned.child;
-    const walClient = new WalClient(spawned.address);
+    gateway = await spawnService(
+      ["gateway", "--grpc-port", "0", "--http-port", "0"],
+      { WAL_NAMESPACES_FILE: namespacesFile, WAL_KAFKA_BROKERS: options.kafkaBrokers.join(",") },
+      "gateway serving",
+    );
+    const walClient = new WalClient(String(gateway.ready.grpc));
     client = walClient;
     const payload = Buffer.alloc(options.payloadBytes, 120);
     for (const concurrency of options.concurrencies) {
@@ -130,15 +96,10 @@ export async function benchWrite(
     }
   } finally {
     client?.close();
-    if (gateway !== undefined && gateway.exitCode === null && gateway.signalCode === null) {
-      const exited = new Promise((resolve) => gateway?.once("exit", resolve));
-      gateway.kill("SIGTERM");
-      await exited;
-    }
+    await gateway?.stop();
     await producer.disconnect().catch(() => undefined);
-    await admin
-      .deleteTopics({ topics: [rawTopic, topicNames.log(namespace)] })
-      .catch(() => undefined);
+    await admin.deleteTopics({ topics: [rawTopic] }).catch(() => undefined);
+    await deleteNamespaceTopics(options.kafka, namespace).catch(() => undefined);
     await admin.disconnect().catch(() => undefined);
     await rm(dir, { recursive: true, force: true });
   }

@@ -1,8 +1,10 @@
+import { spawnSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import type { Command } from "commander";
 import { createKafka } from "../adapters/kafka/index.ts";
 import { createNamespaceChangePublisher } from "../adapters/nats/index.ts";
 import { PostgresNamespaceStore } from "../adapters/postgres/index.ts";
-import { benchWrite, formatTable, percentile } from "../bench/index.ts";
+import { benchDelay, benchWrite, formatTable, percentile } from "../bench/index.ts";
 import {
   addSettings,
   measureConfigPropagation,
@@ -10,6 +12,7 @@ import {
   startControlPlaneNamespaceSource,
 } from "../config/index.ts";
 import { announcingStore } from "../control-plane/index.ts";
+import { parseDuration } from "../core/index.ts";
 import { createLogger } from "../observability/index.ts";
 import { failAndExit } from "./run-service.ts";
 
@@ -20,6 +23,18 @@ function positiveInts(flag: string, value: string): number[] {
   }
   return numbers;
 }
+
+function durations(flag: string, value: string): number[] {
+  const parsed = value.split(",").map((v) => parseDuration(v));
+  if (parsed.length === 0 || parsed.some((ms) => ms === undefined || ms < 1)) {
+    throw new Error(
+      `${flag} must be durations such as 500ms, 5s, 1m separated by commas, got '${value}'`,
+    );
+  }
+  return parsed as number[];
+}
+
+const redisScript = fileURLToPath(new URL("../../infra/redis.sh", import.meta.url));
 
 export function registerBenchCommand(program: Command): void {
   const bench = program
@@ -50,6 +65,52 @@ export function registerBenchCommand(program: Command): void {
               writesPerLevel: writes as number,
               payloadBytes: payloadBytes as number,
               partitions: partitions as number,
+            },
+            (line) => process.stderr.write(`${line}\n`),
+          );
+          process.stdout.write(`${table}\n`);
+        } catch (error) {
+          failAndExit(error);
+        }
+      }),
+    ["kafkaBrokers"],
+  );
+
+  addSettings(
+    bench
+      .command("delay")
+      .description(
+        "delayed delivery lateness (arrival minus due time) of WAL vs BullMQ delayed jobs for the same delays; starts the local Redis (infra/redis.sh) for BullMQ",
+      )
+      .option("--entries <n>", "delayed entries (and jobs)", "3000")
+      .option("--min-delay <duration>", "shortest delay", "500ms")
+      .option("--max-delay <duration>", "longest delay; delays spread evenly between", "40s")
+      .option("--tiers <list>", "retry tiers of WAL's benchmark namespace", "1s,5s,20s")
+      .option("--concurrency <n>", "writes (and BullMQ worker slots) at once", "32")
+      .option("--redis-url <url>", "Redis for BullMQ", "redis://127.0.0.1:6379")
+      .action(async (options: Record<string, string>) => {
+        try {
+          const { kafkaBrokers } = readSettings(options, ["kafkaBrokers"]);
+          const [entries] = positiveInts("--entries", options.entries ?? "");
+          const [concurrency] = positiveInts("--concurrency", options.concurrency ?? "");
+          const [minDelayMs] = durations("--min-delay", options.minDelay ?? "");
+          const [maxDelayMs] = durations("--max-delay", options.maxDelay ?? "");
+          if ((maxDelayMs as number) < (minDelayMs as number)) {
+            throw new Error("--max-delay cannot be shorter than --min-delay");
+          }
+          const redis = spawnSync("bash", [redisScript, "start"], { stdio: "inherit" });
+          if (redis.status !== 0) throw new Error("could not start Redis with infra/redis.sh");
+          const logger = createLogger("bench", "warn");
+          const table = await benchDelay(
+            {
+              kafka: createKafka({ brokers: kafkaBrokers, clientId: "wal-bench" }, logger),
+              kafkaBrokers,
+              redisUrl: options.redisUrl ?? "",
+              entries: entries as number,
+              minDelayMs: minDelayMs as number,
+              maxDelayMs: maxDelayMs as number,
+              tiersMs: durations("--tiers", options.tiers ?? ""),
+              concurrency: concurrency as number,
             },
             (line) => process.stderr.write(`${line}\n`),
           );

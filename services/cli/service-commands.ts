@@ -17,7 +17,7 @@ import {
   WalError,
 } from "../core/index.ts";
 import { startGateway } from "../gateway/index.ts";
-import type { Logger } from "../observability/index.ts";
+import { type Logger, serveMetrics } from "../observability/index.ts";
 import { Processor } from "../processor/index.ts";
 import { runService, type Stoppable } from "./run-service.ts";
 
@@ -37,6 +37,8 @@ const processorSettings = [
   "shard",
   ...sourceSettings,
   "sessionTimeoutMs",
+  "metricsPort",
+  "metricsHost",
 ] as const satisfies readonly SettingName[];
 
 /** Kafka failures at start name the brokers and say how to get a broker. */
@@ -119,6 +121,16 @@ async function gateway(options: Record<string, unknown>, logger: Logger): Promis
 async function processor(options: Record<string, unknown>, logger: Logger): Promise<Stoppable> {
   const settings = readSettings(options, processorSettings);
   const kafka = createKafka({ brokers: settings.kafkaBrokers, clientId: "wal-processor" }, logger);
+  const metrics =
+    settings.metricsPort > 0
+      ? await serveMetrics(settings.metricsHost, settings.metricsPort)
+      : undefined;
+  if (metrics !== undefined) {
+    logger.info(
+      { metrics: `http://${settings.metricsHost}:${metrics.port}/metrics` },
+      "serving Prometheus metrics",
+    );
+  }
   return withNamespaces(settings, logger, async (namespaces) => {
     const running = new Processor({
       kafka,
@@ -126,6 +138,7 @@ async function processor(options: Record<string, unknown>, logger: Logger): Prom
       shard: settings.shard,
       logger,
       sessionTimeoutMs: settings.sessionTimeoutMs,
+      ...(metrics === undefined ? {} : { meter: metrics.meter }),
       onCrash: (namespace, error) => {
         logger.fatal(
           { err: error, namespace },
@@ -135,7 +148,12 @@ async function processor(options: Record<string, unknown>, logger: Logger): Prom
       },
     });
     await reachingKafka(settings.kafkaBrokers, () => running.start());
-    return running;
+    return {
+      async stop() {
+        await running.stop();
+        await metrics?.stop();
+      },
+    };
   });
 }
 

@@ -89,6 +89,21 @@ export const settingSpecs = {
     description: "writes in flight at once before the gateway sheds with WAL_OVERLOADED",
     schema: positiveInt,
   }),
+  metricsPort: spec({
+    flag: "--metrics-port <port>",
+    env: "WAL_METRICS_PORT",
+    defaultValue: "0",
+    description:
+      "serve Prometheus metrics at http://<metrics host>:<port>/metrics (0: no metrics endpoint)",
+    schema: port,
+  }),
+  metricsHost: spec({
+    flag: "--metrics-host <address>",
+    env: "WAL_METRICS_HOST",
+    defaultValue: "127.0.0.1",
+    description: "address the metrics endpoint listens on",
+    schema: z.string().min(1),
+  }),
   sessionTimeoutMs: spec({
     flag: "--session-timeout-ms <ms>",
     env: "WAL_SESSION_TIMEOUT_MS",

@@ -90,9 +90,11 @@ describe("afterFailure", () => {
 
 describe("planWait", () => {
   const tiers = [5_000, 60_000, 600_000, 3_600_000];
-  it("holds what is due within the shortest tier", () => {
+  it("holds what is due within the shortest tier, or the window asked for", () => {
     assert.deepEqual(planWait(tiers, t0 + 5_000, t0), { kind: "hold" });
     assert.deepEqual(planWait(tiers, t0 - 10, t0), { kind: "hold" });
+    assert.deepEqual(planWait(tiers, t0 + 5_200, t0, 5_200), { kind: "hold" });
+    assert.equal(planWait(tiers, t0 + 5_201, t0, 5_200).kind, "hop");
   });
   it("hops through the longest tier that does not overshoot", () => {
     assert.deepEqual(planWait(tiers, t0 + 5_001, t0), {

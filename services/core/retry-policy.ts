@@ -72,16 +72,20 @@ export function afterFailure(
 export type Wait = { kind: "hold" } | { kind: "hop"; tier: number; untilMs: number };
 
 /**
- * An entry due within the shortest tier's delay is held in memory; a later
- * one hops through the longest tier that does not overshoot, and is looked at
- * again when the hop ends. Every record of a tier topic therefore waits the
- * same time, so tier partitions stay in due order and their head is always
- * the next record due.
+ * An entry due within `holdWindowMs` (by default the shortest tier's delay)
+ * is held in memory; a later one hops through the longest tier that does not
+ * overshoot, and is looked at again when the hop ends. Every record of a tier
+ * topic therefore waits the same time, so tier partitions stay in due order
+ * and their head is always the next record due.
  */
-export function planWait(tiersMs: readonly number[], notBeforeMs: number, nowMs: number): Wait {
+export function planWait(
+  tiersMs: readonly number[],
+  notBeforeMs: number,
+  nowMs: number,
+  holdWindowMs: number = tiersMs[0] as number,
+): Wait {
   const remaining = notBeforeMs - nowMs;
-  const shortest = tiersMs[0] as number;
-  if (remaining <= shortest) return { kind: "hold" };
+  if (remaining <= holdWindowMs) return { kind: "hold" };
   let tier = 0;
   while (tier + 1 < tiersMs.length && (tiersMs[tier + 1] as number) <= remaining) tier += 1;
   return { kind: "hop", tier: tier + 1, untilMs: nowMs + (tiersMs[tier] as number) };

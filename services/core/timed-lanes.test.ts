@@ -30,7 +30,7 @@ describe("TimedLanes", () => {
       ran.push(item);
     });
     const t = Date.now();
-    for (let i = 0; i < 5; i += 1) lanes.push(`late-${i}`, `late-${i}`, t + 50);
+    for (let i = 0; i < 5; i += 1) lanes.push(`late-${i}`, `late-${i}`, t + 300);
     lanes.push("now", "now", t);
     await lanes.idle();
     assert.equal(ran[0], "now");
@@ -53,16 +53,21 @@ describe("TimedLanes", () => {
 
   it("after close starts nothing more and waits only for what runs", async () => {
     const ran: number[] = [];
+    let release = () => {};
+    const running = new Promise<void>((resolve) => {
+      release = resolve;
+    });
     const lanes = new TimedLanes<number>(2, async (item) => {
-      await sleep(20);
+      await running;
       ran.push(item);
     });
     lanes.push("a", 1, 0);
     lanes.push("a", 2, 0);
     lanes.push("b", 3, Date.now() + 1_000);
-    await sleep(5);
-    await lanes.close();
-    assert.deepEqual(ran, [1]);
+    const closed = lanes.close();
+    release();
+    await closed;
+    assert.deepEqual(ran, [1], "only the item already running finished");
     lanes.push("c", 4, 0);
     assert.equal(lanes.size, 0);
   });

@@ -1,4 +1,5 @@
 export { createLogger, type Logger } from "./logger.ts";
+export { DeliveryMetrics, type MetricsEndpoint, serveMetrics } from "./metrics.ts";
 export {
   injectTraceContext,
   SpanKind,

@@ -12,7 +12,7 @@ import {
   topicNames,
   type WalEntry,
 } from "../core/index.ts";
-import type { Logger } from "../observability/index.ts";
+import type { DeliveryMetrics, Logger } from "../observability/index.ts";
 import { Slice, type SliceIO, type SliceTopics } from "./slice.ts";
 
 export interface NamespaceRunnerOptions {
@@ -26,6 +26,7 @@ export interface NamespaceRunnerOptions {
     headers: Record<string, string>,
   ) => Promise<void>;
   logger: Logger;
+  metrics: DeliveryMetrics;
   sessionTimeoutMs: number;
   /** How often finished work is committed. @default 200 */
   commitIntervalMs?: number;
@@ -174,6 +175,7 @@ export class NamespaceRunner {
       io: new KafkaSliceIO(this.options.kafka, this.admin, this.consumer, groupId, partition),
       deliver: this.options.deliver,
       logger: this.options.logger.child({ namespace: this.options.name, slice: partition }),
+      metrics: this.options.metrics,
       onFailed: (error) => this.failed(slice, error),
     });
     this.slices.set(partition, slice);

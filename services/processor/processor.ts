@@ -1,3 +1,4 @@
+import type { Meter } from "@opentelemetry/api";
 import type { Kafka } from "kafkajs";
 import { ensureNamespaceTopics } from "../adapters/kafka/index.ts";
 import {
@@ -9,7 +10,13 @@ import {
   topicNames,
   type WalEntry,
 } from "../core/index.ts";
-import { injectTraceContext, type Logger, SpanKind, withSpanFrom } from "../observability/index.ts";
+import {
+  DeliveryMetrics,
+  injectTraceContext,
+  type Logger,
+  SpanKind,
+  withSpanFrom,
+} from "../observability/index.ts";
 import { TargetRegistry } from "../targets/index.ts";
 import { NamespaceRunner } from "./namespace-runner.ts";
 
@@ -21,6 +28,8 @@ export interface ProcessorOptions {
   logger: Logger;
   /** @default 30000 */
   sessionTimeoutMs?: number;
+  /** Where delivery metrics go; none are kept without one. */
+  meter?: Meter;
   /** Called when a namespace's consumer stopped for good; the processor cannot go on. */
   onCrash: (namespace: string, error: unknown) => void;
 }
@@ -39,11 +48,13 @@ export interface ProcessorOptions {
 export class Processor {
   private readonly consumers = new Map<string, Promise<NamespaceRunner>>();
   private readonly targets: TargetRegistry;
+  private readonly metrics: DeliveryMetrics;
   private stopUpdates: (() => void) | undefined;
   private changes: Promise<void> = Promise.resolve();
 
   constructor(private readonly options: ProcessorOptions) {
     this.targets = new TargetRegistry(options.kafka, options.logger);
+    this.metrics = new DeliveryMetrics(options.meter);
   }
 
   async start(): Promise<void> {
@@ -107,6 +118,7 @@ export class Processor {
       namespace: () => this.options.namespaces.get(name)?.config,
       deliver: (ns, entry, position, headers) => this.deliver(ns, entry, position, headers),
       logger: this.options.logger,
+      metrics: this.metrics,
       sessionTimeoutMs: this.options.sessionTimeoutMs ?? 30_000,
       onCrash: (error) => this.options.onCrash(name, error),
     });

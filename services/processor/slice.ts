@@ -22,7 +22,7 @@ import {
   type WalEntry,
   walHeaders,
 } from "../core/index.ts";
-import type { Logger } from "../observability/index.ts";
+import type { DeliveryMetrics, Logger } from "../observability/index.ts";
 
 /** The Kafka side of a slice: its transactional producer and its partitions in the consumer. */
 export interface SliceIO {
@@ -61,6 +61,7 @@ export interface SliceOptions {
     headers: Record<string, string>,
   ) => Promise<void>;
   logger: Logger;
+  metrics: DeliveryMetrics;
   /** Records taken and not finished, above which fetching pauses. @default 2000 */
   maxInFlight?: number;
   /** Called when the slice can go on no more (fenced, or a commit failed); its owner starts it again or gives it up. */
@@ -88,11 +89,17 @@ interface Staged {
   causeTopic: string;
   causeOffset: bigint;
   output?: SliceOutput;
+  /** A copy to a retry tier, planned when written (see `waitOutput`). */
+  wait?: { work: Work; notBeforeMs: number };
   chain?: ChainChange;
 }
 
-/** A tier record is taken this long before its hop ends, to cover the fetch. */
-const fetchAheadMs = 1_000;
+/**
+ * A tier record is taken this long before its hop ends, to cover the fetch
+ * (fetches wait at most 100 ms); an entry due within the shortest tier plus
+ * this is held in memory rather than sent on another hop.
+ */
+const fetchAheadMs = 200;
 /** Shortest wait of an entry parked behind its key's head. */
 const parkRecheckMs = 1_000;
 
@@ -180,10 +187,11 @@ export class Slice {
     }
     const now = Date.now();
     const fromLog = record.topic === topics.log;
-    if (!fromLog) {
-      const hopUntil = Number(record.headers[walHeaders.hopUntil] ?? 0);
-      if (hopUntil > now + fetchAheadMs) return { resumeAtMs: hopUntil - fetchAheadMs };
-    }
+    const hopUntil = fromLog ? 0 : Number(record.headers[walHeaders.hopUntil] ?? 0);
+    // The shortest tier is taken as it comes (its records wait in memory, at most that tier's
+    // delay); a longer one is left unfetched until its head's hop is about to end.
+    const takeAhead = record.topic === topics.retries[0] ? this.holdWindow() : fetchAheadMs;
+    if (hopUntil > now + takeAhead) return { resumeAtMs: hopUntil - takeAhead };
     let entry: WalEntry;
     try {
       entry = decodeEntry(record.value);
@@ -210,11 +218,11 @@ export class Slice {
     this.next.set(record.topic, offset + 1n);
     this.trackers.get(record.topic)?.track(record.offset);
     this.inFlight += 1;
-    // Due soon: wait in memory. Later: run now, which moves it to the tier it waits in.
-    const holdHere = planWait(ns.retry.tiers, notBeforeMs, now).kind === "hold";
+    // Due soon: wait in memory. Later: run when its hop ends, which moves it on to the next tier.
+    const holdHere = this.plan(ns, notBeforeMs, now).kind === "hold";
     const lane =
       ns.delivery.ordering === "strict" ? `k:${entry.key}` : `r:${record.topic}:${record.offset}`;
-    this.lanes.push(lane, work, holdHere ? notBeforeMs : 0);
+    this.lanes.push(lane, work, holdHere ? notBeforeMs : hopUntil);
     return true;
   }
 
@@ -275,8 +283,10 @@ export class Slice {
 
     const outputs: SliceOutput[] = [];
     const touched = new Set<string>();
+    const now = Date.now();
     for (const s of covered) {
       if (s.output !== undefined) outputs.push(s.output);
+      if (s.wait !== undefined) outputs.push(this.waitOutput(s.wait.work, s.wait.notBeforeMs, now));
       if (s.chain !== undefined) {
         const { key, logOffset, notBeforeMs } = s.chain;
         if (notBeforeMs === undefined) this.durable.remove(key, logOffset);
@@ -383,36 +393,52 @@ export class Slice {
     this.wait(ns, work, Math.max(behind, work.notBeforeMs, recheck), now);
   }
 
-  /** Moves the entry to the tier it waits in until `notBeforeMs`. */
-  private wait(ns: NamespaceConfig, work: Work, notBeforeMs: number, now = Date.now()): void {
-    const plan = planWait(ns.retry.tiers, notBeforeMs, now);
-    // Due within the shortest tier: one hop through it, taken again when it ends.
-    const tier = plan.kind === "hop" ? plan.tier : 1;
-    const untilMs = plan.kind === "hop" ? plan.untilMs : notBeforeMs;
-    const topic = this.options.topics.retries[tier - 1];
-    if (topic === undefined) throw new Error(`retry tier ${tier} has no topic`);
+  /**
+   * Moves the entry to a retry tier, where it waits until `notBeforeMs`. The
+   * tier and the hop are chosen when the copy is written (the next commit
+   * after everything before the record is done), not now, so a copy held
+   * back behind earlier records never overshoots its due time.
+   */
+  private wait(
+    ns: NamespaceConfig,
+    work: Work,
+    notBeforeMs: number,
+    now = Date.now(),
+    retry = false,
+  ): void {
+    const plan = this.plan(ns, notBeforeMs, now);
+    if (retry) this.options.metrics.retried(ns.name, plan.kind === "hop" ? plan.tier : 1);
     if (ns.delivery.ordering === "strict") {
       this.changeChain(work, work.entry.key, work.logOffset, notBeforeMs);
     }
-    this.stage(work, {
-      topic,
-      partition: this.partition,
-      key: work.entry.key,
-      value: encodeEntry(work.entry),
-      headers: {
-        ...work.record.headers,
-        [walHeaders.entryId]: work.entry.id,
-        [walHeaders.attempt]: String(work.entry.attempts.length),
-        [walHeaders.logOffset]: work.logOffset.toString(),
-        [walHeaders.dueAt]: String(notBeforeMs),
-        [walHeaders.hopUntil]: String(untilMs),
-      },
+    this.staged.push({
+      causeTopic: work.record.topic,
+      causeOffset: BigInt(work.record.offset),
+      wait: { work, notBeforeMs },
+    });
+  }
+
+  /** The tier copy of a waiting entry, planned as it is written. */
+  private waitOutput(work: Work, notBeforeMs: number, now: number): SliceOutput {
+    const ns = this.options.namespace();
+    const plan = ns === undefined ? { kind: "hold" as const } : this.plan(ns, notBeforeMs, now);
+    // Due within the shortest tier: through it, taken when its wait ends.
+    const tier = plan.kind === "hop" ? plan.tier : 1;
+    const untilMs = plan.kind === "hop" ? plan.untilMs : notBeforeMs;
+    const topic =
+      this.options.topics.retries[Math.min(tier, this.options.topics.retries.length) - 1];
+    return this.copy(work, topic as string, {
+      [walHeaders.dueAt]: String(notBeforeMs),
+      [walHeaders.hopUntil]: String(untilMs),
     });
   }
 
   private async attempt(ns: NamespaceConfig, work: Work): Promise<void> {
     const { entry } = work;
     const signal = this.aborted.signal;
+    const { metrics } = this.options;
+    if (work.notBeforeMs > 0)
+      metrics.late(ns.name, this.waitedIn(work), Date.now() - work.notBeforeMs);
     for (;;) {
       signal.throwIfAborted();
       const latest = this.options.namespace() ?? ns;
@@ -423,12 +449,14 @@ export class Slice {
           { partition: this.partition, version: work.logOffset },
           work.record.headers,
         );
+        metrics.attempted(latest.name, "delivered");
         if (latest.delivery.ordering === "strict" && this.live.has(entry.key, work.logOffset)) {
           this.changeChain(work, entry.key, work.logOffset, undefined);
         }
         return;
       } catch (error) {
         signal.throwIfAborted();
+        metrics.attempted(latest.name, "failed");
         const failure = failureOf(error);
         const now = Date.now();
         entry.attempts.push({ atMs: now, errorCode: failure.code, message: failure.message });
@@ -455,7 +483,7 @@ export class Slice {
           this.deadLetter(work, outcome.reason, outcome.message);
           return;
         }
-        this.wait(latest, work, outcome.notBeforeMs, now);
+        this.wait(latest, work, outcome.notBeforeMs, now, true);
         return;
       }
     }
@@ -476,21 +504,30 @@ export class Slice {
       },
       `entry sent to the dead-letter queue: ${message}`,
     );
-    this.stage(work, {
-      topic: this.options.topics.deadLetter,
-      partition: this.partition,
-      key: entry.key,
-      value: encodeEntry(entry),
-      headers: {
-        ...work.record.headers,
-        [walHeaders.entryId]: entry.id,
-        [walHeaders.attempt]: String(entry.attempts.length),
-        [walHeaders.logOffset]: work.logOffset.toString(),
+    this.staged.push({
+      causeTopic: work.record.topic,
+      causeOffset: BigInt(work.record.offset),
+      output: this.copy(work, this.options.topics.deadLetter, {
         [walHeaders.deadReason]: reason,
         [walHeaders.deadMessage]: message,
         [walHeaders.deadAt]: String(Date.now()),
-      },
+      }),
     });
+  }
+
+  private plan(ns: NamespaceConfig, notBeforeMs: number, now: number) {
+    return planWait(ns.retry.tiers, notBeforeMs, now, this.holdWindow(ns));
+  }
+
+  /** Entries due within this are held in memory: the shortest tier, plus the fetch ahead. */
+  private holdWindow(ns = this.options.namespace()): number {
+    return (ns?.retry.tiers[0] ?? 0) + fetchAheadMs;
+  }
+
+  /** Where an entry waited before it fell due: the log, or a retry tier. */
+  private waitedIn(work: Work): string {
+    if (work.fromLog) return "log";
+    return `tier ${this.options.topics.retries.indexOf(work.record.topic) + 1}`;
   }
 
   private changeChain(
@@ -508,14 +545,23 @@ export class Slice {
     });
   }
 
-  private stage(work: Work, output: SliceOutput): void {
-    const { topic, partition, offset } = work.record;
-    output.headers[walHeaders.copiedFrom] = `${topic}:${partition}:${offset}`;
-    this.staged.push({
-      causeTopic: work.record.topic,
-      causeOffset: BigInt(work.record.offset),
-      output,
-    });
+  /** A copy of the entry (attempts so far included) for another topic of the slice. */
+  private copy(work: Work, topic: string, headers: Record<string, string>): SliceOutput {
+    const { topic: from, partition, offset } = work.record;
+    return {
+      topic,
+      partition: this.partition,
+      key: work.entry.key,
+      value: encodeEntry(work.entry),
+      headers: {
+        ...work.record.headers,
+        [walHeaders.entryId]: work.entry.id,
+        [walHeaders.attempt]: String(work.entry.attempts.length),
+        [walHeaders.logOffset]: work.logOffset.toString(),
+        [walHeaders.copiedFrom]: `${from}:${partition}:${offset}`,
+        ...headers,
+      },
+    };
   }
 }
 

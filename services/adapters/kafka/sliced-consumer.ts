@@ -75,6 +75,9 @@ export class SlicedConsumer {
       sessionTimeout: options.sessionTimeoutMs,
       heartbeatInterval: Math.min(3_000, Math.floor(options.sessionTimeoutMs / 3)),
       maxWaitTimeInMs: options.maxWaitTimeMs,
+      // A paused tier partition is fetched again from its first refused record each time it
+      // resumes: small fetches keep that re-read (and the decoding that blocks other partitions) short.
+      maxBytesPerPartition: 128 * 1024,
       allowAutoTopicCreation: false,
       partitionAssigners: [coPartitionedAssigner],
     });
