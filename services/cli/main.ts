@@ -4,6 +4,7 @@ import { registerControlPlaneCommand } from "./control-plane-command.ts";
 import { registerDlqCommand } from "./dlq-command.ts";
 import { registerInfraCommand } from "./infra-command.ts";
 import { registerNamespacesCommand } from "./namespaces-command.ts";
+import { registerReplayCommand } from "./replay-command.ts";
 import { registerServiceCommands } from "./service-commands.ts";
 import { registerTopologyCommand } from "./topology-command.ts";
 import { registerWriteCommand } from "./write-command.ts";
@@ -23,5 +24,6 @@ registerBenchCommand(program);
 registerControlPlaneCommand(program);
 registerNamespacesCommand(program);
 registerDlqCommand(program);
+registerReplayCommand(program);
 
 await program.parseAsync(process.argv);

@@ -21,7 +21,7 @@ import { type Logger, serveMetrics } from "../observability/index.ts";
 import { Processor } from "../processor/index.ts";
 import { runService, type Stoppable } from "./run-service.ts";
 
-const sourceSettings = ["namespaceSource", "namespaces", "databaseUrl", "natsUrl"] as const;
+export const sourceSettings = ["namespaceSource", "namespaces", "databaseUrl", "natsUrl"] as const;
 const gatewaySettings = [
   "kafkaBrokers",
   "shard",
@@ -59,7 +59,7 @@ async function reachingKafka<T>(brokers: string[], work: () => Promise<T>): Prom
  * The namespaces a service follows, and how to let go of them: a file, or the
  * control plane's store with live changes announced over NATS.
  */
-async function openNamespaceSource(
+export async function openNamespaceSource(
   settings: Settings<(typeof sourceSettings)[number]>,
   logger: Logger,
 ): Promise<{ source: NamespaceSource; close: () => Promise<void> }> {

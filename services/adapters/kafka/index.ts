@@ -14,6 +14,11 @@ export {
   type SlicedConsumerOptions,
   type SliceListener,
 } from "./sliced-consumer.ts";
-export { readWholeTopic, type StoredRecord } from "./topic-reader.ts";
+export {
+  type ReadStart,
+  readTopicRange,
+  readWholeTopic,
+  type StoredRecord,
+} from "./topic-reader.ts";
 export { KafkaTopicTarget } from "./topic-target.ts";
 export { ensureNamespaceTopics } from "./topics.ts";

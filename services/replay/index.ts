@@ -1,0 +1,1 @@
+export { parseStartOffsets, type ReplayRequest, type ReplayResult, replayLog } from "./replay.ts";
