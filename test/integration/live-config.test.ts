@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { WalClient } from "../../services/client/index.ts";
 import { ControlPlaneClient } from "../../services/control-plane/index.ts";
-import { dropNamespace } from "../support/kafka.ts";
+import { topicNames, walHeaders } from "../../services/core/index.ts";
+import { dropNamespace, readTopic } from "../support/kafka.ts";
 import { allDelivered, assertKeyOrder, writeKeyedStream } from "../support/keyed-stream.ts";
 import { webhookNamespace } from "../support/namespaces.ts";
 import { createSchema } from "../support/postgres.ts";
@@ -79,6 +80,42 @@ describe("namespace changes reach running gateways and processors without a rest
       after1.calls.some((c) => c.entryId === late.id) ? true : undefined,
     );
     assert.ok(!before1.calls.some((c) => c.entryId === late.id), "the old target got nothing new");
+  });
+
+  it("a lowered retry.maxAttempts applies to an entry already retrying, without a restart", async () => {
+    const retrying = uniqueName("live");
+    cleanups.push(() => dropNamespace(retrying));
+    const receiver = await WebhookReceiver.start();
+    cleanups.push(() => receiver.close());
+    receiver.refuse = (call) => (call.body === "poison" ? 503 : undefined);
+    const config = (maxAttempts: number) => ({
+      ...hookNamespace(retrying, receiver.url),
+      retry: { tiers: ["200ms"], jitter: false, inPlaceAttempts: 1, maxAttempts },
+    });
+    await admin.create(config(1_000));
+    const poison = await eventually("the new namespace to take writes", 30_000, async () => {
+      const outcome = await client.write({ namespace: retrying, key: "k", payload: "poison" });
+      return outcome.durable === "TRUE" ? outcome : undefined;
+    });
+    await eventually("the entry retried from its tier", 30_000, async () =>
+      receiver.refused.filter((c) => c.entryId === poison.id).length >= 3 ? true : undefined,
+    );
+
+    const current = await admin.get(retrying);
+    await admin.update(retrying, config(2), current.version);
+    const dead = await eventually("the entry in the DLQ", 30_000, async () => {
+      const records = await readTopic(topicNames.deadLetter(retrying));
+      return records.length > 0 ? records : undefined;
+    });
+    assert.equal(dead.length, 1);
+    assert.equal(dead[0]?.headers[walHeaders.entryId], poison.id);
+    assert.equal(dead[0]?.headers[walHeaders.deadReason], "WAL_RETRIES_EXHAUSTED");
+    const attempts = Number(dead[0]?.headers[walHeaders.attempt]);
+    assert.equal(
+      attempts,
+      receiver.refused.filter((c) => c.entryId === poison.id).length,
+      "dead-lettered at its next failure, with every attempt counted",
+    );
   });
 
   it("a namespace created while running takes writes and is delivered", async () => {
