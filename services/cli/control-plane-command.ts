@@ -16,7 +16,7 @@ import {
 } from "../control-plane/index.ts";
 import { ErrorCode, WalError } from "../core/index.ts";
 import { DeadLetterService } from "../dead-letters/index.ts";
-import type { Logger } from "../observability/index.ts";
+import { type Logger, observeDeadLetterDepth, serveMetrics } from "../observability/index.ts";
 import { runService, type Stoppable } from "./run-service.ts";
 
 const defaultDatabaseUrl = "postgres://postgres@127.0.0.1:5432/wal";
@@ -100,7 +100,12 @@ function logNatsStatus(logger: Logger, nats: string): (status: NatsStatus) => vo
 
 async function controlPlane(options: Record<string, unknown>, logger: Logger): Promise<Stoppable> {
   const settings = readOptions(options);
-  const { natsUrl, kafkaBrokers } = readSettings(options, ["natsUrl", "kafkaBrokers"]);
+  const { natsUrl, kafkaBrokers, metricsPort, metricsHost } = readSettings(options, [
+    "natsUrl",
+    "kafkaBrokers",
+    "metricsPort",
+    "metricsHost",
+  ]);
   const access = accessFrom(settings.adminToken, settings.insecureNoAuth);
   const { store, migrated } = await PostgresNamespaceStore.open(settings.databaseUrl, logger);
   const nats = describeNatsServer(natsUrl);
@@ -135,6 +140,10 @@ async function controlPlane(options: Record<string, unknown>, logger: Logger): P
     await store.close();
     throw error;
   }
+  const depthCounter =
+    metricsPort > 0
+      ? await countDeadLetters(deadLetters, store, metricsHost, metricsPort, logger)
+      : undefined;
   if (access === "insecure-no-auth") {
     logger.warn(
       "serving WITHOUT authentication (--insecure-no-auth): anyone reaching the port can change namespaces",
@@ -152,10 +161,63 @@ async function controlPlane(options: Record<string, unknown>, logger: Logger): P
   return {
     async stop() {
       await api.stop();
+      await depthCounter?.stop();
       await deadLetters.close();
       await publisher.close();
       await store.close();
       logger.info("control plane stopped");
+    },
+  };
+}
+
+/** A scrape finding the DLQ counts older than this starts a recount (each reads every DLQ). */
+const deadLetterCountMaxAgeMs = 5_000;
+
+/**
+ * Serves the control plane's metrics, among them the DLQ depth of every
+ * namespace. Counting reads the DLQs, so it runs in the background when a
+ * scrape finds the last count stale; that scrape shows the last count.
+ */
+async function countDeadLetters(
+  deadLetters: DeadLetterService,
+  store: PostgresNamespaceStore,
+  host: string,
+  port: number,
+  logger: Logger,
+): Promise<Stoppable> {
+  const endpoint = await serveMetrics(host, port);
+  let depths = new Map<string, number>();
+  let countedAt = 0;
+  let counting: Promise<void> | undefined;
+  const count = async () => {
+    const counted = new Map<string, number>();
+    for (const { name } of await store.list()) {
+      const letters = await deadLetters.list(name, {});
+      counted.set(name, letters.filter((l) => !l.redriven).length);
+    }
+    depths = counted;
+    countedAt = Date.now();
+  };
+  observeDeadLetterDepth(endpoint.meter, () => {
+    if (counting === undefined && Date.now() - countedAt > deadLetterCountMaxAgeMs) {
+      counting = count()
+        .catch((error: unknown) =>
+          logger.warn(
+            { err: error },
+            "could not count the dead-letter queues; the gauge keeps its last values",
+          ),
+        )
+        .finally(() => {
+          counting = undefined;
+        });
+    }
+    return depths;
+  });
+  logger.info({ metrics: `http://${host}:${port}/metrics` }, "serving Prometheus metrics");
+  return {
+    async stop() {
+      await counting;
+      await endpoint.stop();
     },
   };
 }
@@ -196,5 +258,5 @@ export function registerControlPlaneCommand(program: Command): void {
     .action((options: Record<string, unknown>) =>
       runService("control-plane", (logger) => controlPlane(options, logger)),
     );
-  addSettings(command, ["natsUrl", "kafkaBrokers"]);
+  addSettings(command, ["natsUrl", "kafkaBrokers", "metricsPort", "metricsHost"]);
 }

@@ -1,5 +1,10 @@
 export { createLogger, type Logger } from "./logger.ts";
-export { DeliveryMetrics, type MetricsEndpoint, serveMetrics } from "./metrics.ts";
+export {
+  DeliveryMetrics,
+  type MetricsEndpoint,
+  observeDeadLetterDepth,
+  serveMetrics,
+} from "./metrics.ts";
 export {
   injectTraceContext,
   SpanKind,

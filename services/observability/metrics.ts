@@ -75,3 +75,17 @@ export class DeliveryMetrics {
     this.lateness.record(Math.max(0, latenessMs), attributes);
   }
 }
+
+/**
+ * The DLQ depth of each namespace, as last counted: entries in its dead-letter
+ * queue that no redrive has taken yet.
+ */
+export function observeDeadLetterDepth(meter: Meter, depths: () => Map<string, number>): void {
+  meter
+    .createObservableGauge("wal_dead_letters_waiting", {
+      description: "Entries in a namespace's dead-letter queue not redriven yet, as last counted",
+    })
+    .addCallback((result) => {
+      for (const [namespace, depth] of depths()) result.observe(depth, { namespace });
+    });
+}

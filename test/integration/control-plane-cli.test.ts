@@ -1,25 +1,15 @@
 import assert from "node:assert/strict";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { type AddressInfo, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { NamespaceChange, NamespaceRecord } from "../../services/core/index.ts";
 import { memcachedNamespace as configOf } from "../support/namespaces.ts";
 import { createSchema } from "../support/postgres.ts";
-import { uniqueName } from "../support/servers.ts";
+import { freePort, uniqueName } from "../support/servers.ts";
 import { WalProcess, runWal as wal } from "../support/wal-process.ts";
 
 const adminToken = "cli-test-admin-token-0123456789";
-
-/** A port nothing listens on: bound by the OS, then released. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 describe("wal control-plane and wal namespaces", () => {
   let schema: Awaited<ReturnType<typeof createSchema>>;

@@ -6,7 +6,7 @@ import { type NamespaceConfigInput, topicNames } from "../../services/core/index
 import type { ListedDeadLetter, RedriveResult } from "../../services/dead-letters/index.ts";
 import { dropNamespace, testKafka } from "../support/kafka.ts";
 import { createSchema } from "../support/postgres.ts";
-import { eventually, uniqueName } from "../support/servers.ts";
+import { eventually, freePort, uniqueName } from "../support/servers.ts";
 import {
   runWal,
   startGateway,
@@ -33,9 +33,11 @@ describe("DLQ tools: list, show, redrive with dry run and audit", () => {
     };
     const file = await writeNamespacesFile([config]);
     const schema = await createSchema("dlq");
+    const metricsPort = await freePort();
     const controlPlane = WalProcess.start(["control-plane", "--port", "0"], {
       WAL_DATABASE_URL: schema.url,
       WAL_ADMIN_TOKEN: adminToken,
+      WAL_METRICS_PORT: String(metricsPort),
     });
     const gateway = await startGateway(file.path);
     const processor = await startProcessor(file.path, 1);
@@ -85,6 +87,18 @@ describe("DLQ tools: list, show, redrive with dry run and audit", () => {
     assert.equal(letter.attempts.length, 3);
     assert.match(letter.traceId ?? "", /^[\da-f]{32}$/, "the write's trace id");
     assert.equal(letter.redriven, false);
+
+    const depth = new RegExp(
+      `^wal_dead_letters_waiting\\{namespace="${namespace}"[^}]*\\} (\\d+)$`,
+      "m",
+    );
+    const scrapeDepth = async () => {
+      const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+      return depth.exec(text)?.[1];
+    };
+    await eventually("the DLQ depth gauge counts the poison", 30_000, async () =>
+      (await scrapeDepth()) === "1" ? true : undefined,
+    );
 
     const shown = await wal<ListedDeadLetter[]>(["dlq", "show", namespace, poison]);
     assert.deepEqual(
@@ -138,6 +152,9 @@ describe("DLQ tools: list, show, redrive with dry run and audit", () => {
     assert.equal(again.skippedAsRedriven, 1, "an entry already redriven is not sent twice");
     const relisted = await wal<{ deadLetters: ListedDeadLetter[] }>(["dlq", "list", namespace]);
     assert.equal(relisted.deadLetters[0]?.redriven, true);
+    await eventually("the DLQ depth gauge no longer counts the redriven entry", 30_000, async () =>
+      (await scrapeDepth()) === "0" ? true : undefined,
+    );
 
     const audit = await wal<{ actor: string; dryRun: boolean; entryIds: string[] }[]>([
       "dlq",

@@ -1,3 +1,4 @@
+import { type AddressInfo, createServer } from "node:net";
 /**
  * Addresses of the real servers the integration tests use, started by
  * `infra/up.sh` (which `npm test` runs first). Same variables as the services.
@@ -7,6 +8,15 @@ export const memcachedServers = process.env.WAL_MEMCACHED_SERVERS ?? "127.0.0.1:
 export const databaseUrl = process.env.WAL_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/wal";
 
 /** A name no other test (or earlier run) uses: tests never share topics, groups or namespaces. */
+/** A port nothing listens on: bound by the OS, then released. */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
 export function uniqueName(prefix: string): string {
   return `${prefix}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
 }
