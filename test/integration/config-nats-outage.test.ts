@@ -4,9 +4,9 @@ import { WalClient } from "../../services/client/index.ts";
 import { ControlPlaneClient } from "../../services/control-plane/index.ts";
 import { dropNamespace } from "../support/kafka.ts";
 import { webhookNamespace } from "../support/namespaces.ts";
-import { closedPort, PrivateNatsServer } from "../support/nats.ts";
+import { PrivateNatsServer } from "../support/nats.ts";
 import { createSchema } from "../support/postgres.ts";
-import { eventually, uniqueName } from "../support/servers.ts";
+import { eventually, freePort, uniqueName } from "../support/servers.ts";
 import { startGateway, startProcessor, WalProcess } from "../support/wal-process.ts";
 import { WebhookReceiver } from "../support/webhook-receiver.ts";
 
@@ -25,7 +25,7 @@ describe("gateway and processor started while NATS is down", () => {
   let processor: WalProcess;
 
   before(async () => {
-    nats = new PrivateNatsServer(await closedPort());
+    nats = new PrivateNatsServer(await freePort());
     schema = await createSchema("nats_down");
     [first, second] = await Promise.all([WebhookReceiver.start(), WebhookReceiver.start()]);
     const env = {

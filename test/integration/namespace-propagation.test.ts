@@ -29,9 +29,9 @@ import type {
   NamespaceUpdate,
 } from "../../services/core/index.ts";
 import { memcachedNamespace as configOf } from "../support/namespaces.ts";
-import { closedPort, PrivateNatsServer } from "../support/nats.ts";
+import { PrivateNatsServer } from "../support/nats.ts";
 import { createSchema } from "../support/postgres.ts";
-import { eventually, uniqueName } from "../support/servers.ts";
+import { eventually, freePort, uniqueName } from "../support/servers.ts";
 
 const natsUrl = process.env.WAL_NATS_URL ?? "nats://127.0.0.1:4222";
 // The issue asks for a second; the bound leaves room for a slow CI machine.
@@ -319,7 +319,7 @@ describe("a ControlPlaneNamespaceSource without NATS", () => {
     created = await store.create(configOf(name, "1:"), { actor: "test" });
     source = await startControlPlaneNamespaceSource({
       store,
-      natsUrl: `nats://127.0.0.1:${await closedPort()}`,
+      natsUrl: `nats://127.0.0.1:${await freePort()}`,
       resyncIntervalMs: 200,
       logger: sourceLog.logger,
     });
@@ -364,7 +364,7 @@ describe("a ControlPlaneNamespaceSource without NATS", () => {
 describe("a NamespaceChangePublisher without NATS", () => {
   it("refuses at once, and says what to do", async () => {
     const publisher = createNamespaceChangePublisher({
-      url: `nats://127.0.0.1:${await closedPort()}`,
+      url: `nats://127.0.0.1:${await freePort()}`,
       name: "namespace-propagation-test",
     });
     try {
@@ -418,7 +418,7 @@ describe("NATS going down and coming back", () => {
   }
 
   before(async () => {
-    nats = new PrivateNatsServer(await closedPort());
+    nats = new PrivateNatsServer(await freePort());
     await nats.start();
     schema = await createSchema("ns_prop_outage");
     store = (await PostgresNamespaceStore.open(schema.url, pino({ level: "silent" }))).store;

@@ -109,7 +109,7 @@ function isTargetFailure(
 }
 
 /** A loopback port that nothing listens on. */
-async function closedPort(): Promise<number> {
+async function freePort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
@@ -443,7 +443,7 @@ describe("MemcachedTarget against memcached", () => {
   });
 
   it("throws a transient TargetError when memcached is unreachable", async (t) => {
-    const port = await closedPort();
+    const port = await freePort();
     const target = new MemcachedTarget(
       { servers: `127.0.0.1:${port}`, keyPrefix: "", expiresSeconds: 0 },
       silent,
@@ -552,7 +552,7 @@ describe("WebhookTarget against an HTTP server", () => {
   });
 
   it("treats an unreachable URL as transient", async () => {
-    const port = await closedPort();
+    const port = await freePort();
     const target = new WebhookTarget({ url: `http://127.0.0.1:${port}/hook`, timeoutMs: 5_000 });
     await assert.rejects(
       target.apply(delivery(uniqueName("hook-key"), { version: 1n, payload: Buffer.from("x") })),
