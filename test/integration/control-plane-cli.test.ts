@@ -64,7 +64,10 @@ describe("wal control-plane and wal namespaces", () => {
 
   it("serves with its migrations applied at start", () => {
     const serving = controlPlane.lines.find((l) => l.msg === "control plane serving");
-    assert.deepEqual(serving?.migrationsApplied, ["0001_namespaces.sql"]);
+    assert.deepEqual(serving?.migrationsApplied, [
+      "0001_namespaces.sql",
+      "0002_dead_letter_redrives.sql",
+    ]);
   });
 
   it("refuses to start without an admin token unless --insecure-no-auth is given", async () => {

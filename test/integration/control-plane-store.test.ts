@@ -41,7 +41,7 @@ describe("PostgreSQL namespace store", () => {
   });
 
   it("applies the migrations once: applying them again changes nothing", async () => {
-    assert.deepEqual(firstMigrations, ["0001_namespaces.sql"]);
+    assert.deepEqual(firstMigrations, ["0001_namespaces.sql", "0002_dead_letter_redrives.sql"]);
     const snapshot = () =>
       Promise.all([
         schema.query("SELECT version, name, checksum, applied_at FROM schema_migrations"),
@@ -63,8 +63,8 @@ describe("PostgreSQL namespace store", () => {
         [1, 2, 3].map(() => PostgresNamespaceStore.open(fresh.url, logger)),
       );
       await Promise.all(opened.map((o) => o.store.close()));
-      assert.deepEqual(opened.map((o) => o.migrated.length).sort(), [0, 0, 1]);
-      assert.equal((await fresh.query("SELECT * FROM schema_migrations")).length, 1);
+      assert.deepEqual(opened.map((o) => o.migrated.length).sort(), [0, 0, 2]);
+      assert.equal((await fresh.query("SELECT * FROM schema_migrations")).length, 2);
     } finally {
       await fresh.drop();
     }

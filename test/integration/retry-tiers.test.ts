@@ -252,4 +252,53 @@ describe("retry tiers and the dead-letter queue", () => {
       assert.ok(call.atMs >= notBefore, `${call.body} arrived ${notBefore - call.atMs} ms early`);
     }
   });
+
+  it("an entry past its time to live goes to the DLQ as expired, not to the target", async (t) => {
+    const { namespace, receiver, startOne, write } = await fixture(t, "ttl", {
+      retry: { tiers: ["300ms"], jitter: false, inPlaceAttempts: 1, maxAttempts: 100 },
+    });
+    receiver.refuse = (call) => (call.body === "short-lived" ? 503 : undefined);
+    await startOne();
+    const id = await write("k", "short-lived", { ttlMs: 1_500 });
+    const dead = await eventually("the expired entry in the DLQ", 30_000, async () => {
+      const records = await readTopic(topicNames.deadLetter(namespace));
+      return records.length > 0 ? records : undefined;
+    });
+    assert.equal(dead.length, 1);
+    assert.equal(dead[0]?.headers[walHeaders.entryId], id);
+    assert.equal(dead[0]?.headers[walHeaders.deadReason], "WAL_ENTRY_EXPIRED");
+    assert.ok(
+      receiver.refused.some((c) => c.entryId === id),
+      "it was tried while it lived",
+    );
+    assert.ok(!receiver.calls.some((c) => c.entryId === id));
+  });
+
+  it("delayed entries survive rebalances: a processor joins, then the first leaves", async (t) => {
+    const { receiver, startOne, write } = await fixture(t, "rebalance", {
+      delivery: { ordering: "relaxed" },
+      retry: { tiers: ["500ms", "2s"], jitter: false },
+    });
+    const first = await startOne();
+    const asked = new Map<string, number>();
+    const writeDelayed = async (i: number) => {
+      const delayMs = 500 + (i % 8) * 500;
+      const before = Date.now();
+      asked.set(await write(`key-${i}`, `r-${i}`, { delayMs }), before + delayMs);
+    };
+    await Promise.all(Array.from({ length: 30 }, (_, i) => writeDelayed(i)));
+    await startOne();
+    await Promise.all(Array.from({ length: 30 }, (_, i) => writeDelayed(30 + i)));
+    assert.equal(await first.stop(), 0, "the first processor stopped gracefully");
+    await Promise.all(Array.from({ length: 30 }, (_, i) => writeDelayed(60 + i)));
+    await eventually("every delayed entry delivered", 90_000, async () =>
+      [...asked.keys()].every((id) => receiver.calls.some((c) => c.entryId === id))
+        ? true
+        : undefined,
+    );
+    for (const [id, notBefore] of asked) {
+      const call = receiver.calls.find((c) => c.entryId === id) as ReceivedCall;
+      assert.ok(call.atMs >= notBefore, `${call.body} arrived ${notBefore - call.atMs} ms early`);
+    }
+  });
 });
