@@ -28,7 +28,7 @@ export interface NamespaceRunnerOptions {
   logger: Logger;
   metrics: DeliveryMetrics;
   sessionTimeoutMs: number;
-  /** How often finished work is committed. @default 200 */
+  /** How often finished work is committed. @default 100 */
   commitIntervalMs?: number;
   onCrash: (error: unknown) => void;
 }
@@ -145,7 +145,7 @@ export class NamespaceRunner {
     });
     this.ticker = setInterval(() => {
       for (const slice of this.slices.values()) void slice.flush().catch(() => undefined);
-    }, this.options.commitIntervalMs ?? 200);
+    }, this.options.commitIntervalMs ?? 100);
   }
 
   /** Stops fetching, finishes and commits running work, leaves the group. */
