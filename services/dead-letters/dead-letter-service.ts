@@ -62,8 +62,9 @@ export const redrivenFromHeader = "wal-redriven-from";
  * paced, audited, keeping each entry's id so targets apply it once.
  *
  * A redriven entry is a new log record: it gets a fresh attempt budget (its
- * history stays in the DLQ record), no delay or time to live, and its key's
- * place in line is after everything written before the redrive.
+ * history stays in the DLQ record) with its deadline counted from the
+ * redrive, no delay or time to live, and its key's place in line is after
+ * everything written before the redrive.
  */
 export class DeadLetterService {
   private readonly producer: RecyclingProducer;
@@ -167,8 +168,10 @@ export class DeadLetterService {
     letter: DeadLetter,
     headers: Record<string, string>,
   ): Promise<void> {
+    // A fresh budget: no attempts, and the deadline counts from the redrive.
     const fresh: WalEntry = {
       ...entry,
+      createdAtMs: Date.now(),
       attempts: [],
       lifecycle: { dueAtMs: null, expiresAtMs: null },
     };

@@ -33,29 +33,27 @@ export interface NamespaceRunnerOptions {
   onCrash: (error: unknown) => void;
 }
 
-/** The Kafka side of one slice: its transactional producer, the group's offsets, the shared consumer. */
+/**
+ * The Kafka side of one slice: the group's offsets, the shared consumer, and
+ * the partition's transactional producer, which outlives the slice: every
+ * incarnation of a slice in this runner claims through the same producer, so
+ * its calls queue one behind the other and a late claim of an old incarnation
+ * cannot fence the new one.
+ */
 class KafkaSliceIO implements SliceIO {
-  private readonly producer: SliceProducer;
-
   constructor(
-    kafka: Kafka,
+    private readonly producer: SliceProducer,
     private readonly admin: Admin,
     private readonly consumer: SlicedConsumer,
     private readonly groupId: string,
     private readonly partition: number,
-  ) {
-    this.producer = new SliceProducer(kafka, `${groupId}.slice-${partition}`, groupId);
-  }
+  ) {}
 
   claim(): Promise<void> {
     return this.producer.claim();
   }
 
   commit: SliceIO["commit"] = (outputs, offsets) => this.producer.commit(outputs, offsets);
-
-  release(): Promise<void> {
-    return this.producer.close();
-  }
 
   async positions(topics: string[]) {
     const committed = await this.admin.fetchOffsets({ groupId: this.groupId, topics });
@@ -98,18 +96,22 @@ export class NamespaceRunner {
   private readonly slices = new Map<number, Slice>();
   /** Slices the group gave this member in its current generation. */
   private owned = new Set<number>();
+  /** Slices closing, by partition: a new incarnation starts once the old one has stopped. */
+  private readonly closing = new Map<number, Promise<void>>();
+  private readonly producers = new Map<number, SliceProducer>();
   private readonly topics: SliceTopics;
   private ticker: NodeJS.Timeout | undefined;
   private stopped = false;
-  readonly tierCount: number;
+  /** The retry tiers the runner was started with; other tiers need a new runner. */
+  readonly tiers: readonly number[];
 
   constructor(private readonly options: NamespaceRunnerOptions) {
-    const ns = options.namespace();
-    this.tierCount = ns?.retry.tiers.length ?? 0;
+    this.tiers = options.namespace()?.retry.tiers ?? [];
+    const tierCount = this.tiers.length;
     const name = options.name;
     this.topics = {
       log: topicNames.log(name),
-      retries: Array.from({ length: this.tierCount }, (_, i) => topicNames.retry(name, i + 1)),
+      retries: Array.from({ length: tierCount }, (_, i) => topicNames.retry(name, i + 1)),
       deadLetter: topicNames.deadLetter(name),
       holds: topicNames.holds(name),
     };
@@ -148,21 +150,46 @@ export class NamespaceRunner {
     }, this.options.commitIntervalMs ?? 100);
   }
 
-  /** Stops fetching, finishes and commits running work, leaves the group. */
+  /**
+   * Finishes and commits running work while still a member of the group
+   * (so nobody else takes the slices meanwhile), then leaves it.
+   */
   async stop(): Promise<void> {
     this.stopped = true;
-    clearInterval(this.ticker);
-    await this.consumer.stop();
     const slices = [...this.slices.values()];
     this.slices.clear();
     await Promise.all(slices.map((slice) => slice.close(true)));
+    await Promise.all(this.closing.values());
+    clearInterval(this.ticker);
+    await this.consumer.stop();
     await this.consumer.disconnect();
+    await Promise.all([...this.producers.values()].map((producer) => producer.close()));
     await this.admin.disconnect();
   }
 
   private closeAll(finish: boolean): void {
-    for (const slice of this.slices.values()) void slice.close(finish);
+    for (const slice of this.slices.values()) this.close(slice, finish);
     this.slices.clear();
+  }
+
+  private close(slice: Slice, finish: boolean): void {
+    const closed = slice.close(finish).catch(() => undefined);
+    const previous = this.closing.get(slice.partition) ?? Promise.resolve();
+    const done = previous.then(() => closed);
+    this.closing.set(slice.partition, done);
+    void done.then(() => {
+      if (this.closing.get(slice.partition) === done) this.closing.delete(slice.partition);
+    });
+  }
+
+  private producerOf(partition: number): SliceProducer {
+    let producer = this.producers.get(partition);
+    if (producer === undefined) {
+      const groupId = topicNames.processorGroup(this.options.name);
+      producer = new SliceProducer(this.options.kafka, `${groupId}.slice-${partition}`, groupId);
+      this.producers.set(partition, producer);
+    }
+    return producer;
   }
 
   private open(partition: number): void {
@@ -172,38 +199,44 @@ export class NamespaceRunner {
       partition,
       topics: this.topics,
       namespace: this.options.namespace,
-      io: new KafkaSliceIO(this.options.kafka, this.admin, this.consumer, groupId, partition),
+      io: new KafkaSliceIO(
+        this.producerOf(partition),
+        this.admin,
+        this.consumer,
+        groupId,
+        partition,
+      ),
       deliver: this.options.deliver,
       logger: this.options.logger.child({ namespace: this.options.name, slice: partition }),
       metrics: this.options.metrics,
       onFailed: (error) => this.failed(slice, error),
     });
     this.slices.set(partition, slice);
-    slice.start().catch((error: unknown) => this.failed(slice, error));
+    // Not before the previous incarnation has stopped: its deliveries in flight would race ours.
+    const previous = this.closing.get(partition) ?? Promise.resolve();
+    previous.then(() => slice.start()).catch((error: unknown) => this.failed(slice, error));
   }
 
   private failed(slice: Slice, error: unknown): void {
     if (this.slices.get(slice.partition) !== slice) return;
     this.slices.delete(slice.partition);
-    void slice.close(false);
+    this.close(slice, false);
     const fenced =
       isFencedError(error) || (isWalError(error) && error.code === ErrorCode.producerFenced);
-    if (fenced) {
-      this.options.logger.warn(
-        { namespace: this.options.name, slice: slice.partition },
-        "another processor took over this slice; leaving it to that processor",
-      );
-      return;
-    }
+    // Fenced: another processor claimed the slice, or the broker aborted a transaction that ran
+    // too long. Claim again only if the group still gives it to us a session later: a member
+    // that lost it has rejoined by then (and learnt so), one that did not is its owner.
+    const retryInMs = fenced ? this.options.sessionTimeoutMs + 1_000 : 500;
     this.options.logger.warn(
-      { err: error, namespace: this.options.name, slice: slice.partition },
-      "slice failed; starting it again from the committed offsets",
+      { err: error, namespace: this.options.name, slice: slice.partition, retry_in_ms: retryInMs },
+      fenced
+        ? "this slice's producer was fenced; claiming it again later only if the group still assigns it here"
+        : "slice failed; starting it again from the committed offsets",
     );
-    // Only while the group still says the slice is ours: claiming it otherwise would fence its owner.
     setTimeout(() => {
       if (this.owned.has(slice.partition) && !this.slices.has(slice.partition)) {
         this.open(slice.partition);
       }
-    }, 500).unref();
+    }, retryInMs).unref();
   }
 }

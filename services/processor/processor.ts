@@ -90,8 +90,9 @@ export class Processor {
         return;
       }
       const running = await this.consumers.get(update.name)?.catch(() => undefined);
-      if (running !== undefined && running.tierCount !== update.config.retry.tiers.length) {
-        // Another number of tiers is another set of topics to consume: start over with them.
+      if (running !== undefined && running.tiers.join() !== update.config.retry.tiers.join()) {
+        // Other tiers are other topics, or records that wait other times in the same topics
+        // (a tier partition is read in due order): finish what runs, then start over with them.
         await this.release(update.name);
       }
       if (!this.consumers.has(update.name)) {
@@ -125,7 +126,7 @@ export class Processor {
     const started = runner.start().then(
       () => {
         this.options.logger.info(
-          { namespace: name, topic: topicNames.log(name), tiers: runner.tierCount },
+          { namespace: name, topic: topicNames.log(name), tiers: runner.tiers },
           "processor consuming",
         );
         return runner;

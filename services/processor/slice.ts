@@ -30,7 +30,6 @@ export interface SliceIO {
   claim(): Promise<void>;
   /** Writes the outputs and commits the offsets in one transaction. */
   commit(outputs: SliceOutput[], offsets: SliceOffset[]): Promise<void>;
-  release(): Promise<void>;
   /** The group's committed offset of this slice's partition of each topic, and where each starts and ends. */
   positions(
     topics: string[],
@@ -204,7 +203,8 @@ export class Slice {
       return { resumeAtMs: now + 5_000 };
     }
     const ns = this.options.namespace();
-    if (ns === undefined) return {};
+    // Deleted: the runner is being stopped; look again in a while rather than never.
+    if (ns === undefined) return { resumeAtMs: now + 1_000 };
     const notBeforeMs = fromLog
       ? (entry.lifecycle.dueAtMs ?? 0)
       : Number(record.headers[walHeaders.dueAt] ?? 0);
@@ -255,7 +255,6 @@ export class Slice {
       await this.flush().catch(() => undefined);
       await this.flush().catch(() => undefined);
     }
-    await this.options.io.release();
   }
 
   private ready(): void {
@@ -389,7 +388,7 @@ export class Slice {
   private park(ns: NamespaceConfig, work: Work): void {
     const behind = this.live.behindHead(work.entry.key, work.logOffset) ?? 0;
     const now = Date.now();
-    const recheck = now + Math.min(parkRecheckMs, ns.retry.tiers[0] ?? parkRecheckMs);
+    const recheck = now + parkRecheckMs;
     this.wait(ns, work, Math.max(behind, work.notBeforeMs, recheck), now);
   }
 
@@ -450,7 +449,8 @@ export class Slice {
           work.record.headers,
         );
         metrics.attempted(latest.name, "delivered");
-        if (latest.delivery.ordering === "strict" && this.live.has(entry.key, work.logOffset)) {
+        // Whatever the ordering now: a link left behind would block its key if strict came back.
+        if (this.live.has(entry.key, work.logOffset)) {
           this.changeChain(work, entry.key, work.logOffset, undefined);
         }
         return;

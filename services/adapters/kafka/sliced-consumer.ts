@@ -91,7 +91,10 @@ export class SlicedConsumer {
       this.resumeAll();
       listener.assigned(payload.memberAssignment[logTopic as string] ?? []);
     });
+    // A batch of only transaction markers or aborted records reaches no handler, but ends a
+    // batch; one with records reports its end from the handler, and only when all were taken.
     consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+      if (payload.batchSize !== 0) return;
       listener.reached(payload.topic, payload.partition, BigInt(payload.lastOffset) + 1n);
     });
     consumer.on(consumer.events.CRASH, ({ payload }) => {
@@ -121,6 +124,7 @@ export class SlicedConsumer {
           }
           resolveOffset(message.offset);
         }
+        listener.reached(batch.topic, batch.partition, BigInt(batch.lastOffset()) + 1n);
       },
     });
   }

@@ -72,6 +72,8 @@ export async function readTopicRange(
         consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) =>
           reached(payload.partition, BigInt(payload.lastOffset) + 1n),
         );
+        // A rejoin restarts fetching from the group's (never committed) offsets: seek to where
+        // this read has got to, and skip anything below it, so no record is handed over twice.
         consumer.on(consumer.events.GROUP_JOIN, () => {
           for (const [partition, offset] of from) {
             consumer.seek({ topic, partition, offset: offset.toString() });
@@ -90,6 +92,7 @@ export async function readTopicRange(
                 for (const [name, value] of Object.entries(m.headers ?? {})) {
                   if (value !== undefined) headers[name] = String(value);
                 }
+                from.set(batch.partition, offset + 1n);
                 await handle({
                   partition: batch.partition,
                   offset: m.offset,
