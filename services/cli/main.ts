@@ -5,6 +5,7 @@ import { registerDlqCommand } from "./dlq-command.ts";
 import { registerInfraCommand } from "./infra-command.ts";
 import { registerNamespacesCommand } from "./namespaces-command.ts";
 import { registerReplayCommand } from "./replay-command.ts";
+import { registerSchemaCommand } from "./schema-command.ts";
 import { registerServiceCommands } from "./service-commands.ts";
 import { registerTopologyCommand } from "./topology-command.ts";
 import { registerWriteCommand } from "./write-command.ts";
@@ -25,5 +26,6 @@ registerControlPlaneCommand(program);
 registerNamespacesCommand(program);
 registerDlqCommand(program);
 registerReplayCommand(program);
+registerSchemaCommand(program);
 
 await program.parseAsync(process.argv);

@@ -11,6 +11,7 @@ import * as keyedActors from "./keyed-actors.ts";
 import * as namespaceConfig from "./namespace-config.ts";
 import * as offsetTracker from "./offset-tracker.ts";
 import * as retryPolicy from "./retry-policy.ts";
+import * as schemaCompatibility from "./schema-compatibility.ts";
 import * as target from "./target.ts";
 import * as timedLanes from "./timed-lanes.ts";
 import * as topics from "./topics.ts";
@@ -30,6 +31,7 @@ describe("core index", () => {
       namespaceConfig,
       offsetTracker,
       retryPolicy,
+      schemaCompatibility,
       target,
       timedLanes,
       topics,

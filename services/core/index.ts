@@ -53,6 +53,15 @@ export {
   planWait,
   type Wait,
 } from "./retry-policy.ts";
+export {
+  type CompatibilityLevel,
+  type CompatibilityProblem,
+  checkCompatibility,
+  compatibilityLevels,
+  isCompatibilityLevel,
+  parseAvroSchema,
+  type SchemaVersion,
+} from "./schema-compatibility.ts";
 export { type Delivery, type FailureKind, type Target, TargetError } from "./target.ts";
 export {
   memcachedMaxItemBytes,

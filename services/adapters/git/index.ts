@@ -1,0 +1,1 @@
+export { comparisonBase, fileAt, filesAt, historyOf } from "./git.ts";
