@@ -1,8 +1,7 @@
 import { type Command, Option } from "commander";
 import type { DeadLetterQuery } from "../control-plane/index.ts";
 import { ErrorCode, WalError } from "../core/index.ts";
-import { type ClientOptions, clientFrom, withClientOptions } from "./namespaces-command.ts";
-import { failAndExit } from "./run-service.ts";
+import { answer, type ClientOptions, clientFrom, withClientOptions } from "./namespaces-command.ts";
 
 interface FilterOptions {
   id?: string[];
@@ -45,14 +44,6 @@ function positiveNumber(value: string, flag: string): number {
   return parsed;
 }
 
-async function print(work: () => Promise<unknown>): Promise<void> {
-  try {
-    process.stdout.write(`${JSON.stringify(await work(), null, 2)}\n`);
-  } catch (error) {
-    failAndExit(error);
-  }
-}
-
 export function registerDlqCommand(program: Command): void {
   const dlq = program
     .command("dlq")
@@ -69,7 +60,7 @@ export function registerDlqCommand(program: Command): void {
         .option("--limit <n>", "show at most this many", "100"),
     ),
   ).action((namespace: string, options: ClientOptions & FilterOptions & { limit: string }) =>
-    print(() =>
+    answer(() =>
       clientFrom(options).deadLetters(namespace, {
         ...filterFrom(options),
         limit: positiveNumber(options.limit, "--limit"),
@@ -84,7 +75,7 @@ export function registerDlqCommand(program: Command): void {
       .argument("<namespace>")
       .argument("<entry-id>"),
   ).action((namespace: string, id: string, options: ClientOptions) =>
-    print(() => clientFrom(options).deadLetter(namespace, id)),
+    answer(() => clientFrom(options).deadLetter(namespace, id)),
   );
 
   withFilterOptions(
@@ -111,7 +102,7 @@ export function registerDlqCommand(program: Command): void {
           includeRedriven?: boolean;
         },
     ) =>
-      print(() =>
+      answer(() =>
         clientFrom(options).redrive(namespace, {
           ...filterFrom(options),
           all: options.all ?? false,
@@ -128,6 +119,6 @@ export function registerDlqCommand(program: Command): void {
       .description("the redrive audit of a namespace: who redrove what, when, with which filter")
       .argument("<namespace>"),
   ).action((namespace: string, options: ClientOptions) =>
-    print(() => clientFrom(options).redrives(namespace)),
+    answer(() => clientFrom(options).redrives(namespace)),
   );
 }

@@ -47,7 +47,7 @@ export function clientFrom(options: ClientOptions): ControlPlaneClient {
 }
 
 /** Runs a subcommand: prints its answer as JSON, or the error's code and message and exits non-zero. */
-async function answer(work: () => Promise<unknown>): Promise<void> {
+export async function answer(work: () => Promise<unknown>): Promise<void> {
   try {
     process.stdout.write(`${JSON.stringify(await work(), null, 2)}\n`);
   } catch (error) {
