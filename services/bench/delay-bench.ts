@@ -1,13 +1,11 @@
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createServer, type IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import type { Kafka } from "kafkajs";
+import { deleteNamespaceTopics } from "../adapters/kafka/index.ts";
 import { WalClient } from "../client/index.ts";
-import { formatDuration, topicNames } from "../core/index.ts";
+import { formatDuration } from "../core/index.ts";
 import { measureBullmqLateness } from "./bullmq-delay.ts";
-import { type SpawnedService, spawnService } from "./spawn.ts";
+import { benchNamespacesFile, type SpawnedService, spawnService } from "./spawn.ts";
 import { formatTable, percentile } from "./stats.ts";
 
 export interface DelayBenchOptions {
@@ -107,25 +105,16 @@ export async function benchDelay(
   });
   await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", resolve));
   const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/delayed`;
-  const dir = await mkdtemp(join(tmpdir(), "wal-bench-"));
-  const namespacesFile = join(dir, "namespaces.json");
-  await writeFile(
-    namespacesFile,
-    JSON.stringify({
-      namespaces: [
-        {
-          name: namespace,
-          partitions: 6,
-          targets: { hook: { type: "webhook", url } },
-          defaultTarget: "hook",
-          delivery: { ordering: "relaxed", maxConcurrentKeys: 256 },
-          retry: { tiers: options.tiersMs },
-        },
-      ],
-    }),
-  );
+  const namespacesFile = await benchNamespacesFile({
+    name: namespace,
+    partitions: 6,
+    targets: { hook: { type: "webhook", url } },
+    defaultTarget: "hook",
+    delivery: { ordering: "relaxed", maxConcurrentKeys: 256 },
+    retry: { tiers: options.tiersMs },
+  });
   const env = {
-    WAL_NAMESPACES_FILE: namespacesFile,
+    WAL_NAMESPACES_FILE: namespacesFile.path,
     WAL_KAFKA_BROKERS: options.kafkaBrokers.join(","),
   };
   const services: SpawnedService[] = [];
@@ -196,7 +185,7 @@ export async function benchDelay(
     await Promise.all(services.map((s) => s.stop()));
     await new Promise((resolve) => receiver.close(resolve));
     await deleteNamespaceTopics(options.kafka, namespace);
-    await rm(dir, { recursive: true, force: true });
+    await namespacesFile.remove();
   }
   return formatTable(
     [
@@ -211,17 +200,4 @@ export async function benchDelay(
     ],
     rows,
   );
-}
-
-/** Removes every topic and the processor group of a benchmark namespace. */
-export async function deleteNamespaceTopics(kafka: Kafka, namespace: string): Promise<void> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    const topics = (await admin.listTopics()).filter((t) => t.startsWith(`wal.${namespace}.`));
-    await admin.deleteGroups([topicNames.processorGroup(namespace)]).catch(() => undefined);
-    if (topics.length > 0) await admin.deleteTopics({ topics }).catch(() => undefined);
-  } finally {
-    await admin.disconnect();
-  }
 }

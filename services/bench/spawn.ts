@@ -1,6 +1,10 @@
 import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
+import type { NamespaceConfigInput } from "../core/index.ts";
 
 const walBin = fileURLToPath(new URL("../../bin/wal.js", import.meta.url));
 
@@ -47,4 +51,14 @@ export function spawnService(
     });
     child.once("exit", () => reject(new Error(`wal ${args[0]} exited before it was ready`)));
   });
+}
+
+/** A temporary namespaces file for the services a benchmark spawns; `remove` deletes it. */
+export async function benchNamespacesFile(
+  namespace: NamespaceConfigInput,
+): Promise<{ path: string; remove: () => Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), "wal-bench-"));
+  const path = join(dir, "namespaces.json");
+  await writeFile(path, JSON.stringify({ namespaces: [namespace] }));
+  return { path, remove: () => rm(dir, { recursive: true, force: true }) };
 }

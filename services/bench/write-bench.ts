@@ -1,11 +1,7 @@
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import type { Kafka } from "kafkajs";
-import { createIdempotentProducer } from "../adapters/kafka/index.ts";
+import { createIdempotentProducer, deleteNamespaceTopics } from "../adapters/kafka/index.ts";
 import { WalClient } from "../client/index.ts";
-import { deleteNamespaceTopics } from "./delay-bench.ts";
-import { type SpawnedService, spawnService } from "./spawn.ts";
+import { benchNamespacesFile, type SpawnedService, spawnService } from "./spawn.ts";
 import { formatTable, type LoadResult, percentile, runLoad } from "./stats.ts";
 
 export interface WriteBenchOptions {
@@ -41,21 +37,12 @@ export async function benchWrite(
 ): Promise<string> {
   const namespace = `bench-${Date.now().toString(36)}`;
   const rawTopic = `wal-bench-raw-${Date.now().toString(36)}`;
-  const dir = await mkdtemp(join(tmpdir(), "wal-bench-"));
-  const namespacesFile = join(dir, "namespaces.json");
-  await writeFile(
-    namespacesFile,
-    JSON.stringify({
-      namespaces: [
-        {
-          name: namespace,
-          partitions: options.partitions,
-          targets: { sink: { type: "kafka-topic", topic: `${rawTopic}-sink` } },
-          defaultTarget: "sink",
-        },
-      ],
-    }),
-  );
+  const namespacesFile = await benchNamespacesFile({
+    name: namespace,
+    partitions: options.partitions,
+    targets: { sink: { type: "kafka-topic", topic: `${rawTopic}-sink` } },
+    defaultTarget: "sink",
+  });
   const admin = options.kafka.admin();
   const producer = createIdempotentProducer(options.kafka);
   let gateway: SpawnedService | undefined;
@@ -70,7 +57,10 @@ export async function benchWrite(
     await producer.connect();
     gateway = await spawnService(
       ["gateway", "--grpc-port", "0", "--http-port", "0"],
-      { WAL_NAMESPACES_FILE: namespacesFile, WAL_KAFKA_BROKERS: options.kafkaBrokers.join(",") },
+      {
+        WAL_NAMESPACES_FILE: namespacesFile.path,
+        WAL_KAFKA_BROKERS: options.kafkaBrokers.join(","),
+      },
       "gateway serving",
     );
     const walClient = new WalClient(String(gateway.ready.grpc));
@@ -101,7 +91,7 @@ export async function benchWrite(
     await admin.deleteTopics({ topics: [rawTopic] }).catch(() => undefined);
     await deleteNamespaceTopics(options.kafka, namespace).catch(() => undefined);
     await admin.disconnect().catch(() => undefined);
-    await rm(dir, { recursive: true, force: true });
+    await namespacesFile.remove();
   }
   return formatTable(
     ["system", "concurrency", "writes", "failed", "writes/s", "p50 ms", "p99 ms"],

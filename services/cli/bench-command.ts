@@ -1,6 +1,7 @@
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import type { Command } from "commander";
+import type { Kafka } from "kafkajs";
 import { createKafka } from "../adapters/kafka/index.ts";
 import { createNamespaceChangePublisher } from "../adapters/nats/index.ts";
 import { PostgresNamespaceStore } from "../adapters/postgres/index.ts";
@@ -34,6 +35,28 @@ function durations(flag: string, value: string): number[] {
   return parsed as number[];
 }
 
+/** Runs a benchmark against Kafka: its progress goes to stderr, its table to stdout. */
+async function runKafkaBench(
+  options: Record<string, string>,
+  bench: (
+    kafka: Kafka,
+    kafkaBrokers: string[],
+    progress: (line: string) => void,
+  ) => Promise<string>,
+): Promise<void> {
+  try {
+    const { kafkaBrokers } = readSettings(options, ["kafkaBrokers"]);
+    const kafka = createKafka(
+      { brokers: kafkaBrokers, clientId: "wal-bench" },
+      createLogger("bench", "warn"),
+    );
+    const table = await bench(kafka, kafkaBrokers, (line) => process.stderr.write(`${line}\n`));
+    process.stdout.write(`${table}\n`);
+  } catch (error) {
+    failAndExit(error);
+  }
+}
+
 const redisScript = fileURLToPath(new URL("../../infra/redis.sh", import.meta.url));
 
 export function registerBenchCommand(program: Command): void {
@@ -50,29 +73,24 @@ export function registerBenchCommand(program: Command): void {
       .option("--writes <n>", "writes per level and system (bounded load)", "5000")
       .option("--payload-bytes <n>", "payload size", "256")
       .option("--partitions <n>", "partitions of both topics", "6")
-      .action(async (options: Record<string, string>) => {
-        try {
-          const { kafkaBrokers } = readSettings(options, ["kafkaBrokers"]);
+      .action((options: Record<string, string>) =>
+        runKafkaBench(options, (kafka, kafkaBrokers, progress) => {
           const [writes] = positiveInts("--writes", options.writes ?? "");
           const [payloadBytes] = positiveInts("--payload-bytes", options.payloadBytes ?? "");
           const [partitions] = positiveInts("--partitions", options.partitions ?? "");
-          const logger = createLogger("bench", "warn");
-          const table = await benchWrite(
+          return benchWrite(
             {
-              kafka: createKafka({ brokers: kafkaBrokers, clientId: "wal-bench" }, logger),
+              kafka,
               kafkaBrokers,
               concurrencies: positiveInts("--concurrency", options.concurrency ?? ""),
               writesPerLevel: writes as number,
               payloadBytes: payloadBytes as number,
               partitions: partitions as number,
             },
-            (line) => process.stderr.write(`${line}\n`),
+            progress,
           );
-          process.stdout.write(`${table}\n`);
-        } catch (error) {
-          failAndExit(error);
-        }
-      }),
+        }),
+      ),
     ["kafkaBrokers"],
   );
 
@@ -88,9 +106,8 @@ export function registerBenchCommand(program: Command): void {
       .option("--tiers <list>", "retry tiers of WAL's benchmark namespace", "1s,5s,20s")
       .option("--concurrency <n>", "writes (and BullMQ worker slots) at once", "32")
       .option("--redis-url <url>", "Redis for BullMQ", "redis://127.0.0.1:6379")
-      .action(async (options: Record<string, string>) => {
-        try {
-          const { kafkaBrokers } = readSettings(options, ["kafkaBrokers"]);
+      .action((options: Record<string, string>) =>
+        runKafkaBench(options, (kafka, kafkaBrokers, progress) => {
           const [entries] = positiveInts("--entries", options.entries ?? "");
           const [concurrency] = positiveInts("--concurrency", options.concurrency ?? "");
           const [minDelayMs] = durations("--min-delay", options.minDelay ?? "");
@@ -100,10 +117,9 @@ export function registerBenchCommand(program: Command): void {
           }
           const redis = spawnSync("bash", [redisScript, "start"], { stdio: "inherit" });
           if (redis.status !== 0) throw new Error("could not start Redis with infra/redis.sh");
-          const logger = createLogger("bench", "warn");
-          const table = await benchDelay(
+          return benchDelay(
             {
-              kafka: createKafka({ brokers: kafkaBrokers, clientId: "wal-bench" }, logger),
+              kafka,
               kafkaBrokers,
               redisUrl: options.redisUrl ?? "",
               entries: entries as number,
@@ -112,13 +128,10 @@ export function registerBenchCommand(program: Command): void {
               tiersMs: durations("--tiers", options.tiers ?? ""),
               concurrency: concurrency as number,
             },
-            (line) => process.stderr.write(`${line}\n`),
+            progress,
           );
-          process.stdout.write(`${table}\n`);
-        } catch (error) {
-          failAndExit(error);
-        }
-      }),
+        }),
+      ),
     ["kafkaBrokers"],
   );
 

@@ -1,4 +1,4 @@
-import type { Attempt, WalEntry } from "./envelope.ts";
+import { type Attempt, type WalEntry, walHeaders } from "./envelope.ts";
 
 /** An entry in a namespace's dead-letter queue, as the DLQ tools show it. */
 export interface DeadLetter {
@@ -54,17 +54,16 @@ export function deadLetterOf(
   entry: WalEntry,
   headers: Record<string, string>,
   position: { partition: number; offset: string },
-  names: { deadReason: string; deadMessage: string; deadAt: string; logOffset: string },
 ): DeadLetter {
   return {
     entryId: entry.id,
     key: entry.key,
-    reason: headers[names.deadReason] ?? "",
-    message: headers[names.deadMessage] ?? "",
-    deadAt: new Date(Number(headers[names.deadAt] ?? 0)).toISOString(),
+    reason: headers[walHeaders.deadReason] ?? "",
+    message: headers[walHeaders.deadMessage] ?? "",
+    deadAt: new Date(Number(headers[walHeaders.deadAt] ?? 0)).toISOString(),
     createdAt: new Date(entry.createdAtMs).toISOString(),
     target: entry.target.name,
-    logOffset: headers[names.logOffset] ?? "",
+    logOffset: headers[walHeaders.logOffset] ?? "",
     position: `${position.partition}:${position.offset}`,
     attempts: entry.attempts.map((a) => ({ ...a, at: new Date(a.atMs).toISOString() })),
     traceId: traceIdOf(headers.traceparent),

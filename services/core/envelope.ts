@@ -64,5 +64,7 @@ export const walHeaders = {
   deadReason: "wal-dead-reason",
   deadMessage: "wal-dead-message",
   deadAt: "wal-dead-at",
+  /** On a redriven entry: the DLQ record (`partition:offset`) it came back from. */
+  redrivenFrom: "wal-redriven-from",
   originRegion: "wal-origin-region",
 } as const;

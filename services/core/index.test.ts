@@ -7,7 +7,6 @@ import * as envelope from "./envelope.ts";
 import * as errors from "./errors.ts";
 import * as core from "./index.ts";
 import * as keyChains from "./key-chains.ts";
-import * as keyedActors from "./keyed-actors.ts";
 import * as namespaceConfig from "./namespace-config.ts";
 import * as offsetTracker from "./offset-tracker.ts";
 import * as retryPolicy from "./retry-policy.ts";
@@ -27,7 +26,6 @@ describe("core index", () => {
       envelope,
       errors,
       keyChains,
-      keyedActors,
       namespaceConfig,
       offsetTracker,
       retryPolicy,

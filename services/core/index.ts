@@ -21,7 +21,6 @@ export {
 } from "./envelope.ts";
 export { describeError, ErrorCode, isWalError, WalError, type WalErrorOptions } from "./errors.ts";
 export { type ChainLink, KeyChains } from "./key-chains.ts";
-export { KeyedActors } from "./keyed-actors.ts";
 export type { LogAppender, LogRecord } from "./log.ts";
 export {
   type BackoffConfig,
@@ -58,8 +57,6 @@ export {
   type CompatibilityProblem,
   checkCompatibility,
   compatibilityLevels,
-  isCompatibilityLevel,
-  parseAvroSchema,
   type SchemaVersion,
 } from "./schema-compatibility.ts";
 export { type Delivery, type FailureKind, type Target, TargetError } from "./target.ts";

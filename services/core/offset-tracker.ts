@@ -60,11 +60,6 @@ export class OffsetTracker {
     return this.last === undefined ? undefined : String(this.last);
   }
 
-  /** Whether `offset` was tracked and is not done yet. */
-  isUnfinished(offset: string): boolean {
-    return this.unfinished.has(BigInt(offset));
-  }
-
   /** Records tracked and not yet below the watermark. */
   get pending(): number {
     return this.offsets.length - this.head;

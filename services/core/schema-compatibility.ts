@@ -14,10 +14,6 @@ export const compatibilityLevels = [
 
 export type CompatibilityLevel = (typeof compatibilityLevels)[number];
 
-export function isCompatibilityLevel(value: string): value is CompatibilityLevel {
-  return (compatibilityLevels as readonly string[]).includes(value);
-}
-
 /** An earlier version of a schema, named for messages (a version number, a commit). */
 export interface SchemaVersion {
   label: string;
@@ -32,7 +28,7 @@ export interface CompatibilityProblem {
 }
 
 /** Parses an Avro schema; an invalid one is WAL_INVALID_ARGUMENT with avsc's reason. */
-export function parseAvroSchema(schema: unknown, what: string): avro.Type {
+function parseAvroSchema(schema: unknown, what: string): avro.Type {
   try {
     return avro.Type.forSchema(schema as avro.Schema);
   } catch (cause) {

@@ -53,9 +53,6 @@ export interface RedriveResult {
   audit: RedriveRecord;
 }
 
-/** A redrive header: where in the DLQ the entry came back from. */
-export const redrivenFromHeader = "wal-redriven-from";
-
 /**
  * The DLQ tools: list and show dead letters with their reason, attempts and
  * trace; redrive them (all, by filter or by id) back to the namespace's log,
@@ -157,7 +154,7 @@ export class DeadLetterService {
       return {
         entry,
         headers: record.headers,
-        letter: deadLetterOf(entry, record.headers, record, walHeaders),
+        letter: deadLetterOf(entry, record.headers, record),
       };
     });
   }
@@ -187,7 +184,7 @@ export class DeadLetterService {
                 ...(headers.traceparent === undefined ? {} : { traceparent: headers.traceparent }),
                 [walHeaders.entryId]: entry.id,
                 [walHeaders.attempt]: "0",
-                [redrivenFromHeader]: letter.position,
+                [walHeaders.redrivenFrom]: letter.position,
               },
             },
           ],

@@ -4,5 +4,4 @@ export {
   type ListedDeadLetter,
   type RedriveRequest,
   type RedriveResult,
-  redrivenFromHeader,
 } from "./dead-letter-service.ts";

@@ -5,26 +5,15 @@ import {
   SlicedConsumer,
   SliceProducer,
 } from "../adapters/kafka/index.ts";
-import {
-  ErrorCode,
-  isWalError,
-  type NamespaceConfig,
-  topicNames,
-  type WalEntry,
-} from "../core/index.ts";
+import { ErrorCode, isWalError, type NamespaceConfig, topicNames } from "../core/index.ts";
 import type { DeliveryMetrics, Logger } from "../observability/index.ts";
-import { Slice, type SliceIO, type SliceTopics } from "./slice.ts";
+import { type Deliver, Slice, type SliceIO, type SliceTopics } from "./slice.ts";
 
 export interface NamespaceRunnerOptions {
   kafka: Kafka;
   name: string;
   namespace: () => NamespaceConfig | undefined;
-  deliver: (
-    ns: NamespaceConfig,
-    entry: WalEntry,
-    position: { partition: number; version: bigint },
-    headers: Record<string, string>,
-  ) => Promise<void>;
+  deliver: Deliver;
   logger: Logger;
   metrics: DeliveryMetrics;
   sessionTimeoutMs: number;
@@ -56,12 +45,13 @@ class KafkaSliceIO implements SliceIO {
   commit: SliceIO["commit"] = (outputs, offsets) => this.producer.commit(outputs, offsets);
 
   async positions(topics: string[]) {
-    const committed = await this.admin.fetchOffsets({ groupId: this.groupId, topics });
+    const [committed, ...ends] = await Promise.all([
+      this.admin.fetchOffsets({ groupId: this.groupId, topics }),
+      ...topics.map((topic) => this.admin.fetchTopicOffsets(topic)),
+    ]);
     const result = new Map<string, { committed: bigint | undefined; low: bigint; high: bigint }>();
-    for (const topic of topics) {
-      const bounds = (await this.admin.fetchTopicOffsets(topic)).find(
-        (p) => p.partition === this.partition,
-      );
+    for (const [i, topic] of topics.entries()) {
+      const bounds = ends[i]?.find((p) => p.partition === this.partition);
       const offset = committed
         .find((t) => t.topic === topic)
         ?.partitions.find((p) => p.partition === this.partition)?.offset;

@@ -38,6 +38,14 @@ export interface SliceIO {
   resume(topic: string): void;
 }
 
+/** Applies an entry to its target at its log position; rejects with the target's error. */
+export type Deliver = (
+  ns: NamespaceConfig,
+  entry: WalEntry,
+  position: { partition: number; version: bigint },
+  headers: Record<string, string>,
+) => Promise<void>;
+
 export interface SliceTopics {
   log: string;
   /** Retry tier n is `retries[n - 1]`. */
@@ -52,13 +60,7 @@ export interface SliceOptions {
   /** The namespace's latest config; undefined once deleted. */
   namespace: () => NamespaceConfig | undefined;
   io: SliceIO;
-  /** Applies an entry to its target; rejects with the target's error. */
-  deliver: (
-    ns: NamespaceConfig,
-    entry: WalEntry,
-    position: { partition: number; version: bigint },
-    headers: Record<string, string>,
-  ) => Promise<void>;
+  deliver: Deliver;
   logger: Logger;
   metrics: DeliveryMetrics;
   /** Records taken and not finished, above which fetching pauses. @default 2000 */
@@ -123,7 +125,6 @@ export class Slice {
   private staged: Staged[] = [];
   private holdsEnd = 0n;
   private readonly lanes: TimedLanes<Work>;
-  private inFlight = 0;
   private readonly waitingForRoom = new Set<string>();
   private flushing: Promise<void> | undefined;
 
@@ -180,7 +181,8 @@ export class Slice {
       return true;
     }
     if (this.state !== "ready") return {};
-    if (this.inFlight >= (this.options.maxInFlight ?? 2_000)) {
+    // Records taken and not finished are exactly the lanes' items, waiting or running.
+    if (this.lanes.size >= (this.options.maxInFlight ?? 2_000)) {
       this.waitingForRoom.add(record.topic);
       return {};
     }
@@ -217,7 +219,6 @@ export class Slice {
     };
     this.next.set(record.topic, offset + 1n);
     this.trackers.get(record.topic)?.track(record.offset);
-    this.inFlight += 1;
     // Due soon: wait in memory. Later: run when its hop ends, which moves it on to the next tier.
     const holdHere = this.plan(ns, notBeforeMs, now).kind === "hold";
     const lane =
@@ -337,8 +338,7 @@ export class Slice {
 
   private finish(work: Work): void {
     this.trackers.get(work.record.topic)?.complete(work.record.offset);
-    this.inFlight -= 1;
-    if (this.waitingForRoom.size > 0 && this.inFlight < (this.options.maxInFlight ?? 2_000) / 2) {
+    if (this.waitingForRoom.size > 0 && this.lanes.size < (this.options.maxInFlight ?? 2_000) / 2) {
       for (const topic of this.waitingForRoom) this.options.io.resume(topic);
       this.waitingForRoom.clear();
     }

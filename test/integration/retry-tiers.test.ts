@@ -1,23 +1,15 @@
 import assert from "node:assert/strict";
 import { describe, it, type TestContext } from "node:test";
-import { WalClient } from "../../services/client/index.ts";
 import {
   decodeEntry,
   type NamespaceConfigInput,
   topicNames,
   walHeaders,
 } from "../../services/core/index.ts";
-import { dropNamespace, readTopic } from "../support/kafka.ts";
-import { eventually, uniqueName } from "../support/servers.ts";
-import {
-  startGateway,
-  startProcessor,
-  type WalProcess,
-  writeNamespacesFile,
-} from "../support/wal-process.ts";
-import { type ReceivedCall, WebhookReceiver } from "../support/webhook-receiver.ts";
-
-const processorEnv = { WAL_SESSION_TIMEOUT_MS: "6000" };
+import { readTopic } from "../support/kafka.ts";
+import { eventually } from "../support/servers.ts";
+import { webhookFixture } from "../support/webhook-fixture.ts";
+import type { ReceivedCall, WebhookReceiver } from "../support/webhook-receiver.ts";
 
 /** Short tiers keep the tests quick; the rules are the ones of the default tiers. */
 async function fixture(
@@ -25,40 +17,34 @@ async function fixture(
   prefix: string,
   overrides: Partial<NamespaceConfigInput> = {},
 ) {
-  const namespace = uniqueName(prefix);
-  const receiver = await WebhookReceiver.start();
-  const file = await writeNamespacesFile([
-    {
-      name: namespace,
-      partitions: 3,
-      targets: { hook: { type: "webhook", url: receiver.url } },
-      defaultTarget: "hook",
-      delivery: { inPlaceRetry: { initialMs: 20, maxMs: 50 } },
-      retry: { tiers: ["300ms", "1s"], jitter: false, inPlaceAttempts: 1, maxAttempts: 6 },
-      ...overrides,
-    },
-  ]);
-  const gateway = await startGateway(file.path);
-  const client = new WalClient(gateway.grpc);
-  const processors: WalProcess[] = [];
-  t.after(async () => {
-    client.close();
-    await Promise.all([gateway.process.stop(), ...processors.map((p) => p.stop())]);
-    await receiver.close();
-    await dropNamespace(namespace);
-    await file.remove();
+  const { namespace, receiver, client, startOne } = await webhookFixture(t, prefix, {
+    delivery: { inPlaceRetry: { initialMs: 20, maxMs: 50 } },
+    retry: { tiers: ["300ms", "1s"], jitter: false, inPlaceAttempts: 1, maxAttempts: 6 },
+    ...overrides,
   });
-  const startOne = async () => {
-    const processor = await startProcessor(file.path, 1, processorEnv);
-    processors.push(processor);
-    return processor;
-  };
   const write = async (key: string, payload: string, lifecycle = {}) => {
     const outcome = await client.write({ namespace, key, payload, lifecycle });
     assert.equal(outcome.durable, "TRUE", `${outcome.code} ${outcome.message}`);
     return outcome.id;
   };
   return { namespace, receiver, startOne, write };
+}
+
+/** Waits until every entry asked for has arrived, then checks none came before its time. */
+async function assertDeliveredNotEarly(
+  receiver: WebhookReceiver,
+  asked: Map<string, number>,
+  timeoutMs: number,
+): Promise<void> {
+  await eventually("every delayed entry delivered", timeoutMs, async () =>
+    [...asked.keys()].every((id) => receiver.calls.some((c) => c.entryId === id))
+      ? true
+      : undefined,
+  );
+  for (const [id, notBefore] of asked) {
+    const call = receiver.calls.find((c) => c.entryId === id) as ReceivedCall;
+    assert.ok(call.atMs >= notBefore, `${call.body} arrived ${notBefore - call.atMs} ms early`);
+  }
 }
 
 const bodiesOf = (calls: ReceivedCall[], key: string) =>
@@ -242,15 +228,7 @@ describe("retry tiers and the dead-letter queue", () => {
         asked.set(id, before + delayMs);
       }),
     );
-    await eventually("every delayed entry delivered", 60_000, async () =>
-      [...asked.keys()].every((id) => receiver.calls.some((c) => c.entryId === id))
-        ? true
-        : undefined,
-    );
-    for (const [id, notBefore] of asked) {
-      const call = receiver.calls.find((c) => c.entryId === id) as ReceivedCall;
-      assert.ok(call.atMs >= notBefore, `${call.body} arrived ${notBefore - call.atMs} ms early`);
-    }
+    await assertDeliveredNotEarly(receiver, asked, 60_000);
   });
 
   it("an entry past its time to live goes to the DLQ as expired, not to the target", async (t) => {
@@ -291,14 +269,6 @@ describe("retry tiers and the dead-letter queue", () => {
     await Promise.all(Array.from({ length: 30 }, (_, i) => writeDelayed(30 + i)));
     assert.equal(await first.stop(), 0, "the first processor stopped gracefully");
     await Promise.all(Array.from({ length: 30 }, (_, i) => writeDelayed(60 + i)));
-    await eventually("every delayed entry delivered", 90_000, async () =>
-      [...asked.keys()].every((id) => receiver.calls.some((c) => c.entryId === id))
-        ? true
-        : undefined,
-    );
-    for (const [id, notBefore] of asked) {
-      const call = receiver.calls.find((c) => c.entryId === id) as ReceivedCall;
-      assert.ok(call.atMs >= notBefore, `${call.body} arrived ${notBefore - call.atMs} ms early`);
-    }
+    await assertDeliveredNotEarly(receiver, asked, 90_000);
   });
 });

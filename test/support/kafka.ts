@@ -1,6 +1,9 @@
 import { Kafka, logLevel } from "kafkajs";
-import { readWholeTopic, type StoredRecord } from "../../services/adapters/kafka/index.ts";
-import { topicNames } from "../../services/core/index.ts";
+import {
+  deleteNamespaceTopics,
+  readWholeTopic,
+  type StoredRecord,
+} from "../../services/adapters/kafka/index.ts";
 import { kafkaBrokers } from "./servers.ts";
 
 export function testKafka(): Kafka {
@@ -23,13 +26,8 @@ export async function deleteTopicsAndGroups(
 }
 
 /** Deletes a namespace's topics (log, tiers, DLQ, holds) and processor group; for test cleanup. */
-export async function dropNamespace(name: string): Promise<void> {
-  const admin = testKafka().admin();
-  await admin.connect();
-  const topics = (await admin.listTopics().finally(() => admin.disconnect())).filter((t) =>
-    t.startsWith(`wal.${name}.`),
-  );
-  await deleteTopicsAndGroups(topics, [topicNames.processorGroup(name)]);
+export function dropNamespace(name: string): Promise<void> {
+  return deleteNamespaceTopics(testKafka(), name);
 }
 
 /** Every committed record of a topic as it stands now. */

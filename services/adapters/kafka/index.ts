@@ -21,4 +21,4 @@ export {
   type StoredRecord,
 } from "./topic-reader.ts";
 export { KafkaTopicTarget } from "./topic-target.ts";
-export { ensureNamespaceTopics } from "./topics.ts";
+export { deleteNamespaceTopics, ensureNamespaceTopics } from "./topics.ts";

@@ -1,6 +1,7 @@
 import type { Consumer, Kafka } from "kafkajs";
 import type { Logger } from "../../observability/index.ts";
 import { coPartitionedAssigner } from "./co-partitioned-assigner.ts";
+import { headersOf } from "./headers.ts";
 
 /** A record as the processor sees it, free of kafkajs types. */
 export interface FetchedRecord {
@@ -37,15 +38,6 @@ export interface SlicedConsumerOptions {
    */
   maxWaitTimeMs: number;
   onCrash: (error: unknown) => void;
-}
-
-function headersOf(raw: Record<string, unknown> | undefined): Record<string, string> {
-  const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(raw ?? {})) {
-    const first = Array.isArray(value) ? value[0] : value;
-    if (first !== undefined && first !== null) headers[name] = String(first);
-  }
-  return headers;
 }
 
 /**

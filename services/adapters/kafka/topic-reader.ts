@@ -1,4 +1,5 @@
 import type { Kafka } from "kafkajs";
+import { headersOf } from "./headers.ts";
 
 export interface StoredRecord {
   partition: number;
@@ -88,17 +89,13 @@ export async function readTopicRange(
               for (const m of batch.messages) {
                 const offset = BigInt(m.offset);
                 if (end === undefined || offset >= end || offset < begin) continue;
-                const headers: Record<string, string> = {};
-                for (const [name, value] of Object.entries(m.headers ?? {})) {
-                  if (value !== undefined) headers[name] = String(value);
-                }
                 from.set(batch.partition, offset + 1n);
                 await handle({
                   partition: batch.partition,
                   offset: m.offset,
                   key: m.key?.toString() ?? "",
                   value: m.value ?? Buffer.alloc(0),
-                  headers,
+                  headers: headersOf(m.headers),
                   timestamp: m.timestamp,
                 });
                 resolveOffset(m.offset);

@@ -1,5 +1,10 @@
 import type { Admin, Kafka } from "kafkajs";
-import { type NamespaceConfig, namespaceTopics, topicRetentionMs } from "../../core/index.ts";
+import {
+  type NamespaceConfig,
+  namespaceTopics,
+  topicNames,
+  topicRetentionMs,
+} from "../../core/index.ts";
 
 function configOf(role: string, ns: NamespaceConfig): { name: string; value: string }[] {
   // acks=all then means "on two replicas" wherever there are two.
@@ -58,4 +63,20 @@ export async function ensureNamespaceTopics(
 async function partitionCount(admin: Admin, topic: string): Promise<number> {
   const metadata = await admin.fetchTopicMetadata({ topics: [topic] });
   return metadata.topics[0]?.partitions.length ?? 0;
+}
+
+/**
+ * Deletes every topic of a namespace (whatever its tiers were) and its
+ * processor group; what is already gone is fine. For benchmarks and tests.
+ */
+export async function deleteNamespaceTopics(kafka: Kafka, namespace: string): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const topics = (await admin.listTopics()).filter((t) => t.startsWith(`wal.${namespace}.`));
+    await admin.deleteGroups([topicNames.processorGroup(namespace)]).catch(() => undefined);
+    if (topics.length > 0) await admin.deleteTopics({ topics }).catch(() => undefined);
+  } finally {
+    await admin.disconnect();
+  }
 }
