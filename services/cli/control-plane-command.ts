@@ -17,6 +17,7 @@ import {
 import { ErrorCode, WalError } from "../core/index.ts";
 import { DeadLetterService } from "../dead-letters/index.ts";
 import { type Logger, observeDeadLetterDepth, serveMetrics } from "../observability/index.ts";
+import { SchemaRegistryService } from "../schema-registry/index.ts";
 import { runService, type Stoppable } from "./run-service.ts";
 
 const defaultDatabaseUrl = "postgres://postgres@127.0.0.1:5432/wal";
@@ -128,6 +129,7 @@ async function controlPlane(options: Record<string, unknown>, logger: Logger): P
   try {
     api = await startControlPlaneApi({
       deadLetters,
+      registry: new SchemaRegistryService(store.registryStore()),
       store: announcingStore(store, (change) => publisher.publishNamespaceChanged(change), logger),
       access,
       host: settings.host,

@@ -10,6 +10,15 @@ describe("carriesAdminToken", () => {
     assert.equal(carriesAdminToken(`bearer ${token}`, token), true);
   });
 
+  it("accepts the token as the password of HTTP Basic, whatever the user name", () => {
+    const basic = (credentials: string) => `Basic ${Buffer.from(credentials).toString("base64")}`;
+    assert.equal(carriesAdminToken(basic(`registry:${token}`), token), true);
+    assert.equal(carriesAdminToken(basic(`:${token}`), token), true);
+    assert.equal(carriesAdminToken(basic(`${token}:`), token), false);
+    assert.equal(carriesAdminToken(basic(token), token), false);
+    assert.equal(carriesAdminToken(basic("registry:wrong"), token), false);
+  });
+
   it("refuses a missing header, another scheme, a wrong or partial token", () => {
     assert.equal(carriesAdminToken(undefined, token), false);
     assert.equal(carriesAdminToken("", token), false);

@@ -13,15 +13,28 @@ function sha256(text: string): Buffer {
 }
 
 /**
- * Whether an `Authorization: Bearer <token>` header carries the admin token.
- * Both sides are hashed first: digests have one length, so the comparison
+ * Whether an Authorization header carries the admin token: `Bearer <token>`,
+ * or HTTP Basic with the token as the password (any user name), which is
+ * what schema-registry clients send. Both sides are hashed first: digests have one length, so the comparison
  * takes the same time for every wrong token and reveals nothing of the
  * token's length or content.
  */
 export function carriesAdminToken(authorization: string | undefined, adminToken: string): boolean {
-  const presented = /^Bearer +(\S+) *$/i.exec(authorization ?? "")?.[1];
+  const presented = bearerToken(authorization) ?? basicPassword(authorization);
   if (presented === undefined) return false;
   return timingSafeEqual(sha256(presented), sha256(adminToken));
+}
+
+function bearerToken(authorization: string | undefined): string | undefined {
+  return /^Bearer +(\S+) *$/i.exec(authorization ?? "")?.[1];
+}
+
+function basicPassword(authorization: string | undefined): string | undefined {
+  const encoded = /^Basic +([A-Za-z0-9+/=]+) *$/i.exec(authorization ?? "")?.[1];
+  if (encoded === undefined) return undefined;
+  const credentials = Buffer.from(encoded, "base64").toString("utf8");
+  const colon = credentials.indexOf(":");
+  return colon === -1 ? undefined : credentials.slice(colon + 1);
 }
 
 /** The actor the audit trail records, from the `X-WAL-Actor` header. */

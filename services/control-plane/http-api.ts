@@ -12,6 +12,14 @@ import {
 } from "../core/index.ts";
 import type { DeadLetterService } from "../dead-letters/index.ts";
 import type { Logger } from "../observability/index.ts";
+import {
+  RegistryError,
+  RegistryErrorCode,
+  registryContentType,
+  registryPathPrefixes,
+  registryRoutes,
+  type SchemaRegistryService,
+} from "../schema-registry/index.ts";
 import { type ApiAccess, actorFrom, actorHeader, carriesAdminToken } from "./auth.ts";
 
 export interface ControlPlaneApiOptions {
@@ -23,6 +31,8 @@ export interface ControlPlaneApiOptions {
   logger: Logger;
   /** The DLQ tools; without it the dead-letter routes answer that Kafka is not configured. */
   deadLetters?: DeadLetterService;
+  /** Serves the Confluent Schema Registry API beside the admin API when given. */
+  registry?: SchemaRegistryService;
 }
 
 export interface RunningControlPlaneApi {
@@ -178,7 +188,10 @@ function toFilter(input: {
 /**
  * The namespaces admin API over HTTP/JSON. Every route needs the admin token
  * (unless access is explicitly "insecure-no-auth"); errors answer
- * `{ code, message, field }` with the status matching the code.
+ * `{ code, message, field }` with the status matching the code. With a
+ * registry, the Confluent Schema Registry API is served on the same port:
+ * reads are open (producers and gateways fetch schemas), changes need the
+ * admin token.
  */
 export async function startControlPlaneApi(
   options: ControlPlaneApiOptions,
@@ -186,169 +199,209 @@ export async function startControlPlaneApi(
   const { store, access, logger } = options;
   const app = Fastify({ logger: false });
 
-  if (access !== "insecure-no-auth") {
-    const { adminToken } = access;
-    app.addHook("onRequest", async (request) => {
-      if (!carriesAdminToken(request.headers.authorization, adminToken)) {
-        throw new WalError(
-          ErrorCode.unauthorized,
-          "this API needs the admin token: send 'Authorization: Bearer <token>' (the wal CLI sends --admin-token or WAL_ADMIN_TOKEN)",
-          { field: "Authorization" },
-        );
-      }
-    });
-  }
-
-  app.setErrorHandler((error, request, reply) => {
-    const { status, body } = errorResponse(error);
-    if (status >= 500)
-      logger.error({ err: error, method: request.method, url: request.url }, "request failed");
-    if (status === 401) void reply.header("www-authenticate", 'Bearer realm="wal"');
-    return reply.status(status).send(body);
-  });
-
-  app.setNotFoundHandler((request, reply) =>
-    reply.status(404).send({
-      code: ErrorCode.invalidArgument,
-      message: `no route ${request.method} ${request.url}; the API serves /v1/namespaces, /v1/namespaces/:name, /v1/namespaces/:name/history, /v1/namespaces/:name/rollback and /v1/namespaces/:name/dead-letters`,
-      field: "",
-    } satisfies ErrorBody),
-  );
-
-  // Only who changed what: the configs are in the history, and logs are no place for them.
-  const changed = ({
-    namespace,
-    version,
-    action,
-    actor,
-  }: Pick<NamespaceChange, "namespace" | "version" | "action" | "actor">) =>
-    logger.info({ namespace, version, action, actor }, "namespace changed");
-
-  app.get("/v1/namespaces", async () => ({ namespaces: await store.list() }));
-
-  app.get<{ Params: { name: string } }>("/v1/namespaces/:name", async (request) =>
-    store.get(request.params.name),
-  );
-
-  app.post("/v1/namespaces", async (request, reply) => {
-    const { dryRun } = parseRequest(writeQuery, request.query, "query", dryRunShape);
-    const actor = actorFrom(request.headers[actorHeader]);
-    const record = await store.create(request.body, { actor, dryRun });
-    if (dryRun) return dryRunAnswer(record);
-    changed({ namespace: record.name, version: record.version, action: "create", actor });
-    return reply.status(201).header("location", `/v1/namespaces/${record.name}`).send(record);
-  });
-
-  app.put<{ Params: { name: string } }>("/v1/namespaces/:name", async (request) => {
-    const { dryRun } = parseRequest(writeQuery, request.query, "query", dryRunShape);
-    const { config, expectedVersion } = parseRequest(
-      updateBody,
-      request.body,
-      "body",
-      '{ "config": <namespace config>, "expectedVersion": <the version you last read> }',
-    );
-    const actor = actorFrom(request.headers[actorHeader]);
-    const { name } = request.params;
-    const record = await store.update(name, config, expectedVersion, { actor, dryRun });
-    if (dryRun) return dryRunAnswer(record);
-    changed({ namespace: name, version: record.version, action: "update", actor });
-    return record;
-  });
-
-  app.delete<{ Params: { name: string } }>("/v1/namespaces/:name", async (request) => {
-    const { expectedVersion } = parseRequest(
-      deleteQuery,
-      request.query,
-      "query",
-      "?expectedVersion=<the version you last read>",
-    );
-    const actor = actorFrom(request.headers[actorHeader]);
-    const deletion = await store.delete(request.params.name, expectedVersion, { actor });
-    changed(deletion);
-    return deletion;
-  });
-
-  app.get<{ Params: { name: string } }>("/v1/namespaces/:name/history", async (request) => ({
-    changes: await store.history(request.params.name),
-  }));
-
-  app.post<{ Params: { name: string } }>("/v1/namespaces/:name/rollback", async (request) => {
-    const { toVersion, expectedVersion } = parseRequest(
-      rollbackBody,
-      request.body,
-      "body",
-      '{ "toVersion": <a version from the history>, "expectedVersion": <the current version> }',
-    );
-    const actor = actorFrom(request.headers[actorHeader]);
-    const { name } = request.params;
-    const record = await store.rollback(name, toVersion, expectedVersion, { actor });
-    changed({ namespace: name, version: record.version, action: "rollback", actor });
-    return record;
-  });
-
-  const deadLetters = (): DeadLetterService => {
-    if (options.deadLetters === undefined) {
-      throw new WalError(
-        ErrorCode.invalidConfig,
-        "this control plane has no Kafka connection for the DLQ tools; start it with --kafka-brokers (WAL_KAFKA_BROKERS)",
-      );
+  app.setNotFoundHandler((request, reply) => {
+    if (
+      options.registry !== undefined &&
+      registryPathPrefixes.some((prefix) => request.url.startsWith(prefix))
+    ) {
+      return reply
+        .status(404)
+        .type(registryContentType)
+        .send({
+          error_code: 404,
+          message: `HTTP 404 Not Found: no registry route ${request.method} ${request.url}`,
+        });
     }
-    return options.deadLetters;
-  };
-
-  app.get<{ Params: { name: string } }>("/v1/namespaces/:name/dead-letters", async (request) => {
-    const query = parseRequest(deadLetterQuery, request.query, "query", `${filterShape}, limit`);
-    const letters = await deadLetters().list(request.params.name, toFilter(query));
-    return { total: letters.length, deadLetters: letters.slice(0, query.limit ?? 100) };
+    return reply.status(404).send({
+      code: ErrorCode.invalidArgument,
+      message: `no route ${request.method} ${request.url}; the API serves /v1/namespaces, /v1/namespaces/:name, /v1/namespaces/:name/history, /v1/namespaces/:name/rollback, /v1/namespaces/:name/dead-letters${options.registry === undefined ? "" : ", and the schema registry under /subjects, /schemas, /config and /compatibility"}`,
+      field: "",
+    } satisfies ErrorBody);
   });
 
-  app.get<{ Params: { name: string } }>(
-    "/v1/namespaces/:name/dead-letters/redrives",
-    async (request) => ({ redrives: await deadLetters().history(request.params.name) }),
-  );
+  await app.register(async (admin) => {
+    if (access !== "insecure-no-auth") {
+      const { adminToken } = access;
+      admin.addHook("onRequest", async (request) => {
+        if (!carriesAdminToken(request.headers.authorization, adminToken)) {
+          throw new WalError(
+            ErrorCode.unauthorized,
+            "this API needs the admin token: send 'Authorization: Bearer <token>' (the wal CLI sends --admin-token or WAL_ADMIN_TOKEN)",
+            { field: "Authorization" },
+          );
+        }
+      });
+    }
 
-  app.get<{ Params: { name: string; id: string } }>(
-    "/v1/namespaces/:name/dead-letters/:id",
-    async (request) => {
-      const letters = await deadLetters().list(request.params.name, { ids: [request.params.id] });
-      if (letters.length === 0) {
-        throw new WalError(
-          ErrorCode.deadLetterNotFound,
-          `no entry '${request.params.id}' in the dead-letter queue of '${request.params.name}'; list them with GET /v1/namespaces/${request.params.name}/dead-letters`,
-          { field: "id" },
-        );
-      }
-      return { deadLetters: letters };
-    },
-  );
+    admin.setErrorHandler((error, request, reply) => {
+      const { status, body } = errorResponse(error);
+      if (status >= 500)
+        logger.error({ err: error, method: request.method, url: request.url }, "request failed");
+      if (status === 401) void reply.header("www-authenticate", 'Bearer realm="wal"');
+      return reply.status(status).send(body);
+    });
 
-  app.post<{ Params: { name: string } }>(
-    "/v1/namespaces/:name/dead-letters/redrive",
-    async (request) => {
-      const body = parseRequest(
-        redriveBody,
+    // Only who changed what: the configs are in the history, and logs are no place for them.
+    const changed = ({
+      namespace,
+      version,
+      action,
+      actor,
+    }: Pick<NamespaceChange, "namespace" | "version" | "action" | "actor">) =>
+      logger.info({ namespace, version, action, actor }, "namespace changed");
+
+    admin.get("/v1/namespaces", async () => ({ namespaces: await store.list() }));
+
+    admin.get<{ Params: { name: string } }>("/v1/namespaces/:name", async (request) =>
+      store.get(request.params.name),
+    );
+
+    admin.post("/v1/namespaces", async (request, reply) => {
+      const { dryRun } = parseRequest(writeQuery, request.query, "query", dryRunShape);
+      const actor = actorFrom(request.headers[actorHeader]);
+      const record = await store.create(request.body, { actor, dryRun });
+      if (dryRun) return dryRunAnswer(record);
+      changed({ namespace: record.name, version: record.version, action: "create", actor });
+      return reply.status(201).header("location", `/v1/namespaces/${record.name}`).send(record);
+    });
+
+    admin.put<{ Params: { name: string } }>("/v1/namespaces/:name", async (request) => {
+      const { dryRun } = parseRequest(writeQuery, request.query, "query", dryRunShape);
+      const { config, expectedVersion } = parseRequest(
+        updateBody,
         request.body,
         "body",
-        `{ ${filterShape}, or "all": true; "dryRun", "ratePerSecond", "includeRedriven" }`,
+        '{ "config": <namespace config>, "expectedVersion": <the version you last read> }',
       );
-      const filter = toFilter(body);
-      if (Object.keys(filter).length === 0 && !body.all) {
+      const actor = actorFrom(request.headers[actorHeader]);
+      const { name } = request.params;
+      const record = await store.update(name, config, expectedVersion, { actor, dryRun });
+      if (dryRun) return dryRunAnswer(record);
+      changed({ namespace: name, version: record.version, action: "update", actor });
+      return record;
+    });
+
+    admin.delete<{ Params: { name: string } }>("/v1/namespaces/:name", async (request) => {
+      const { expectedVersion } = parseRequest(
+        deleteQuery,
+        request.query,
+        "query",
+        "?expectedVersion=<the version you last read>",
+      );
+      const actor = actorFrom(request.headers[actorHeader]);
+      const deletion = await store.delete(request.params.name, expectedVersion, { actor });
+      changed(deletion);
+      return deletion;
+    });
+
+    admin.get<{ Params: { name: string } }>("/v1/namespaces/:name/history", async (request) => ({
+      changes: await store.history(request.params.name),
+    }));
+
+    admin.post<{ Params: { name: string } }>("/v1/namespaces/:name/rollback", async (request) => {
+      const { toVersion, expectedVersion } = parseRequest(
+        rollbackBody,
+        request.body,
+        "body",
+        '{ "toVersion": <a version from the history>, "expectedVersion": <the current version> }',
+      );
+      const actor = actorFrom(request.headers[actorHeader]);
+      const { name } = request.params;
+      const record = await store.rollback(name, toVersion, expectedVersion, { actor });
+      changed({ namespace: name, version: record.version, action: "rollback", actor });
+      return record;
+    });
+
+    const deadLetters = (): DeadLetterService => {
+      if (options.deadLetters === undefined) {
         throw new WalError(
-          ErrorCode.invalidArgument,
-          'a redrive needs a filter (id, key, code, from, to) or "all": true, so nothing is redriven by accident',
-          { field: "body" },
+          ErrorCode.invalidConfig,
+          "this control plane has no Kafka connection for the DLQ tools; start it with --kafka-brokers (WAL_KAFKA_BROKERS)",
         );
       }
-      const actor = actorFrom(request.headers[actorHeader]);
-      return deadLetters().redrive(request.params.name, {
-        filter,
-        dryRun: body.dryRun,
-        ratePerSecond: body.ratePerSecond,
-        includeRedriven: body.includeRedriven,
-        actor,
-      });
-    },
-  );
+      return options.deadLetters;
+    };
+
+    admin.get<{ Params: { name: string } }>(
+      "/v1/namespaces/:name/dead-letters",
+      async (request) => {
+        const query = parseRequest(
+          deadLetterQuery,
+          request.query,
+          "query",
+          `${filterShape}, limit`,
+        );
+        const letters = await deadLetters().list(request.params.name, toFilter(query));
+        return { total: letters.length, deadLetters: letters.slice(0, query.limit ?? 100) };
+      },
+    );
+
+    admin.get<{ Params: { name: string } }>(
+      "/v1/namespaces/:name/dead-letters/redrives",
+      async (request) => ({ redrives: await deadLetters().history(request.params.name) }),
+    );
+
+    admin.get<{ Params: { name: string; id: string } }>(
+      "/v1/namespaces/:name/dead-letters/:id",
+      async (request) => {
+        const letters = await deadLetters().list(request.params.name, { ids: [request.params.id] });
+        if (letters.length === 0) {
+          throw new WalError(
+            ErrorCode.deadLetterNotFound,
+            `no entry '${request.params.id}' in the dead-letter queue of '${request.params.name}'; list them with GET /v1/namespaces/${request.params.name}/dead-letters`,
+            { field: "id" },
+          );
+        }
+        return { deadLetters: letters };
+      },
+    );
+
+    admin.post<{ Params: { name: string } }>(
+      "/v1/namespaces/:name/dead-letters/redrive",
+      async (request) => {
+        const body = parseRequest(
+          redriveBody,
+          request.body,
+          "body",
+          `{ ${filterShape}, or "all": true; "dryRun", "ratePerSecond", "includeRedriven" }`,
+        );
+        const filter = toFilter(body);
+        if (Object.keys(filter).length === 0 && !body.all) {
+          throw new WalError(
+            ErrorCode.invalidArgument,
+            'a redrive needs a filter (id, key, code, from, to) or "all": true, so nothing is redriven by accident',
+            { field: "body" },
+          );
+        }
+        const actor = actorFrom(request.headers[actorHeader]);
+        return deadLetters().redrive(request.params.name, {
+          filter,
+          dryRun: body.dryRun,
+          ratePerSecond: body.ratePerSecond,
+          includeRedriven: body.includeRedriven,
+          actor,
+        });
+      },
+    );
+  });
+
+  if (options.registry !== undefined) {
+    await app.register(registryRoutes, {
+      service: options.registry,
+      logger,
+      authorizeWrite: (request) => {
+        if (
+          access !== "insecure-no-auth" &&
+          !carriesAdminToken(request.headers.authorization, access.adminToken)
+        ) {
+          throw new RegistryError(
+            RegistryErrorCode.unauthorized,
+            "changing the schema registry needs the admin token: send it as the password of HTTP Basic (any user name) or as 'Authorization: Bearer <token>'",
+          );
+        }
+      },
+    });
+  }
 
   await app.listen({ host: options.host, port: options.port });
   const address = app.server.address();

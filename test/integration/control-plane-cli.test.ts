@@ -67,6 +67,7 @@ describe("wal control-plane and wal namespaces", () => {
     assert.deepEqual(serving?.migrationsApplied, [
       "0001_namespaces.sql",
       "0002_dead_letter_redrives.sql",
+      "0003_schema_registry.sql",
     ]);
   });
 

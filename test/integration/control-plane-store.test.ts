@@ -41,7 +41,11 @@ describe("PostgreSQL namespace store", () => {
   });
 
   it("applies the migrations once: applying them again changes nothing", async () => {
-    assert.deepEqual(firstMigrations, ["0001_namespaces.sql", "0002_dead_letter_redrives.sql"]);
+    assert.deepEqual(firstMigrations, [
+      "0001_namespaces.sql",
+      "0002_dead_letter_redrives.sql",
+      "0003_schema_registry.sql",
+    ]);
     const snapshot = () =>
       Promise.all([
         schema.query("SELECT version, name, checksum, applied_at FROM schema_migrations"),

@@ -15,9 +15,11 @@ import {
   WalError,
 } from "../../core/index.ts";
 import type { Logger } from "../../observability/index.ts";
+import type { RegistryStore } from "../../schema-registry/index.ts";
 import { createPool, transaction } from "./connection.ts";
 import { applyMigrations, type Migration, requireCurrentSchema } from "./migrations.ts";
 import { PostgresRedriveLog } from "./redrive-log.ts";
+import { PostgresRegistryStore } from "./registry-store.ts";
 
 interface NamespaceRow {
   name: string;
@@ -186,6 +188,11 @@ export class PostgresNamespaceStore implements NamespaceStore {
   /** The audit of dead-letter redrives, in the same database. */
   redriveLog(): RedriveLog {
     return new PostgresRedriveLog(this.pool, this.databaseUrl);
+  }
+
+  /** The schema registry's tables, on the same connections. */
+  registryStore(): RegistryStore {
+    return new PostgresRegistryStore(this.pool, this.databaseUrl);
   }
 
   /** Waits for the queries in flight, then closes every connection. */

@@ -1,0 +1,192 @@
+import type pg from "pg";
+import type { CompatibilityLevel } from "../../core/index.ts";
+import {
+  defaultCompatibility,
+  type Registration,
+  type RegistryStore,
+  type StoredVersion,
+} from "../../schema-registry/index.ts";
+import { transaction } from "./connection.ts";
+
+interface VersionRow {
+  subject: string;
+  version: number;
+  schema_id: number;
+  schema: string;
+  deleted: boolean;
+}
+
+function toVersion(row: VersionRow): StoredVersion {
+  return {
+    subject: row.subject,
+    version: row.version,
+    id: row.schema_id,
+    schema: row.schema,
+    deleted: row.deleted,
+  };
+}
+
+const selectVersions = `SELECT v.subject, v.version, v.schema_id, s.schema, v.deleted
+  FROM registry_subject_versions v JOIN registry_schemas s ON s.id = v.schema_id`;
+
+// The global level lives in the row whose subject is '' (no subject has an empty name).
+const globalRow = "";
+
+/** The schema registry's tables in PostgreSQL (migration 0003). */
+export class PostgresRegistryStore implements RegistryStore {
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly databaseUrl: string,
+  ) {}
+
+  private run<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    return transaction(this.pool, this.databaseUrl, work);
+  }
+
+  subjects(includeDeleted: boolean): Promise<string[]> {
+    return this.run(async (client) => {
+      const { rows } = await client.query<{ subject: string }>(
+        `SELECT DISTINCT subject FROM registry_subject_versions
+         WHERE $1 OR NOT deleted ORDER BY subject`,
+        [includeDeleted],
+      );
+      return rows.map((r) => r.subject);
+    });
+  }
+
+  versions(subject: string, includeDeleted: boolean): Promise<StoredVersion[]> {
+    return this.run((client) => this.versionsWith(client, subject, includeDeleted));
+  }
+
+  private async versionsWith(
+    client: pg.PoolClient,
+    subject: string,
+    includeDeleted: boolean,
+  ): Promise<StoredVersion[]> {
+    const { rows } = await client.query<VersionRow>(
+      `${selectVersions} WHERE v.subject = $1 AND ($2 OR NOT v.deleted) ORDER BY v.version`,
+      [subject, includeDeleted],
+    );
+    return rows.map(toVersion);
+  }
+
+  schemaById(id: number): Promise<string | undefined> {
+    return this.run(async (client) => {
+      const { rows } = await client.query<{ schema: string }>(
+        "SELECT schema FROM registry_schemas WHERE id = $1",
+        [id],
+      );
+      return rows[0]?.schema;
+    });
+  }
+
+  versionsOfSchema(id: number): Promise<Array<{ subject: string; version: number }>> {
+    return this.run(async (client) => {
+      const { rows } = await client.query<{ subject: string; version: number }>(
+        `SELECT subject, version FROM registry_subject_versions
+         WHERE schema_id = $1 AND NOT deleted ORDER BY subject, version`,
+        [id],
+      );
+      return rows;
+    });
+  }
+
+  register(
+    subject: string,
+    schema: string,
+    admit: (live: StoredVersion[], level: CompatibilityLevel) => void,
+  ): Promise<Registration> {
+    return this.run(async (client) => {
+      // One registration per subject at a time: the check and the insert see the same versions.
+      await client.query("SELECT pg_advisory_xact_lock(hashtext('wal.registry'), hashtext($1))", [
+        subject,
+      ]);
+      const live = await this.versionsWith(client, subject, false);
+      const same = live.find((v) => v.schema === schema);
+      if (same !== undefined) return { id: same.id, version: same.version, created: false };
+      const level = await this.levelWith(client, subject);
+      admit(live, level);
+      const { rows: ids } = await client.query<{ id: number }>(
+        `WITH inserted AS (
+           INSERT INTO registry_schemas (schema) VALUES ($1) ON CONFLICT (schema) DO NOTHING RETURNING id
+         )
+         SELECT id FROM inserted UNION ALL SELECT id FROM registry_schemas WHERE schema = $1`,
+        [schema],
+      );
+      const id = (ids[0] as { id: number }).id;
+      const { rows: next } = await client.query<{ version: number }>(
+        "SELECT COALESCE(MAX(version), 0) + 1 AS version FROM registry_subject_versions WHERE subject = $1",
+        [subject],
+      );
+      const version = (next[0] as { version: number }).version;
+      await client.query(
+        "INSERT INTO registry_subject_versions (subject, version, schema_id) VALUES ($1, $2, $3)",
+        [subject, version, id],
+      );
+      return { id, version, created: true };
+    });
+  }
+
+  private async levelWith(client: pg.PoolClient, subject: string): Promise<CompatibilityLevel> {
+    const { rows } = await client.query<{ compatibility: CompatibilityLevel }>(
+      `SELECT compatibility FROM registry_config WHERE subject IN ($1, $2)
+       ORDER BY subject = $1 DESC LIMIT 1`,
+      [subject, globalRow],
+    );
+    return rows[0]?.compatibility ?? defaultCompatibility;
+  }
+
+  compatibility(subject: string | null): Promise<CompatibilityLevel | undefined> {
+    return this.run(async (client) => {
+      const { rows } = await client.query<{ compatibility: CompatibilityLevel }>(
+        "SELECT compatibility FROM registry_config WHERE subject = $1",
+        [subject ?? globalRow],
+      );
+      return rows[0]?.compatibility;
+    });
+  }
+
+  setCompatibility(subject: string | null, level: CompatibilityLevel): Promise<void> {
+    return this.run(async (client) => {
+      await client.query(
+        `INSERT INTO registry_config (subject, compatibility) VALUES ($1, $2)
+         ON CONFLICT (subject) DO UPDATE SET compatibility = EXCLUDED.compatibility`,
+        [subject ?? globalRow, level],
+      );
+    });
+  }
+
+  deleteCompatibility(subject: string): Promise<CompatibilityLevel | undefined> {
+    return this.run(async (client) => {
+      const { rows } = await client.query<{ compatibility: CompatibilityLevel }>(
+        "DELETE FROM registry_config WHERE subject = $1 RETURNING compatibility",
+        [subject],
+      );
+      return rows[0]?.compatibility;
+    });
+  }
+
+  softDelete(subject: string, version: number | undefined): Promise<number[]> {
+    return this.run(async (client) => {
+      const { rows } = await client.query<{ version: number }>(
+        `UPDATE registry_subject_versions SET deleted = true
+         WHERE subject = $1 AND ($2::integer IS NULL OR version = $2) AND NOT deleted
+         RETURNING version`,
+        [subject, version ?? null],
+      );
+      return rows.map((r) => r.version).sort((a, b) => a - b);
+    });
+  }
+
+  hardDelete(subject: string, version: number | undefined): Promise<number[]> {
+    return this.run(async (client) => {
+      const { rows } = await client.query<{ version: number }>(
+        `DELETE FROM registry_subject_versions
+         WHERE subject = $1 AND ($2::integer IS NULL OR version = $2) AND deleted
+         RETURNING version`,
+        [subject, version ?? null],
+      );
+      return rows.map((r) => r.version).sort((a, b) => a - b);
+    });
+  }
+}
