@@ -219,7 +219,7 @@ export async function startControlPlaneApi(
     } satisfies ErrorBody);
   });
 
-  await app.register(async (admin) => {
+  await app.register((admin, _options, done) => {
     if (access !== "insecure-no-auth") {
       const { adminToken } = access;
       admin.addHook("onRequest", async (request) => {
@@ -383,6 +383,7 @@ export async function startControlPlaneApi(
         });
       },
     );
+    done();
   });
 
   if (options.registry !== undefined) {

@@ -80,10 +80,11 @@ function versionBody(v: { subject: string; version: number; id: number; schema: 
  * (`{ error_code, message }`) and media type follow Confluent's documentation,
  * so a client written for that server works here unchanged.
  */
-export async function registryRoutes(
+export function registryRoutes(
   app: FastifyInstance,
   options: RegistryRoutesOptions,
-): Promise<void> {
+  done: (error?: Error) => void,
+): void {
   const { service, authorizeWrite, logger } = options;
 
   app.addContentTypeParser(jsonContentTypes, { parseAs: "string" }, (_request, body, done) => {
@@ -280,6 +281,7 @@ export async function registryRoutes(
       compatibilityLevel: await service.deleteSubjectLevel(request.params.subject),
     }),
   );
+  done();
 }
 
 /** The schema text itself, as the `/schema` sub-resources answer it. */

@@ -15,7 +15,10 @@ const user = {
     { name: "age", type: "int" },
   ],
 };
-const withField = (field: object, base = user) => ({ ...base, fields: [...base.fields, field] });
+const withField = (field: { name: string; type: unknown; default?: unknown }, base = user) => ({
+  ...base,
+  fields: [...base.fields, field],
+});
 const avro = (schema: object): { type: SchemaType.AVRO; schema: string } => ({
   type: SchemaType.AVRO,
   schema: JSON.stringify(schema),
@@ -356,7 +359,11 @@ describe("schema registry API: WAL control plane only", () => {
     const admin = (method: string, path: string) =>
       call(registry.url, method, path, undefined, registryAdminToken);
     assert.equal(
-      (await admin("DELETE", `/subjects/${subject}/versions/1?permanent=true`)).body.error_code,
+      (
+        (await admin("DELETE", `/subjects/${subject}/versions/1?permanent=true`)).body as {
+          error_code: number;
+        }
+      ).error_code,
       40407,
     );
     assert.equal((await admin("DELETE", `/subjects/${subject}/versions/1`)).body, 1);
