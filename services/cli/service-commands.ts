@@ -31,6 +31,7 @@ const gatewaySettings = [
   "httpPort",
   "writeTimeoutMs",
   "maxInFlight",
+  "schemaRegistryUrl",
 ] as const satisfies readonly SettingName[];
 const processorSettings = [
   "kafkaBrokers",

@@ -143,6 +143,15 @@ export const settingSpecs = {
     description: "NATS server that carries the control plane's namespace change notifications",
     schema: z.string().regex(/^nats:\/\/[^\s/]+$/, "must be nats://host:port"),
   }),
+  schemaRegistryUrl: spec({
+    flag: "--schema-registry-url <url>",
+    secret: true,
+    env: "WAL_SCHEMA_REGISTRY_URL",
+    defaultValue: "http://127.0.0.1:8090",
+    description:
+      "Confluent-compatible schema registry (the control plane serves one); user:password@ in the URL is sent as HTTP Basic",
+    schema: z.url({ protocol: /^https?$/, error: "must be an http:// or https:// URL" }),
+  }),
   gateway: spec({
     flag: "--gateway <host:port>",
     env: "WAL_GATEWAY",

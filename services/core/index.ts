@@ -45,6 +45,13 @@ export {
 } from "./namespace-store.ts";
 export { OffsetTracker } from "./offset-tracker.ts";
 export {
+  checkPayload,
+  type PayloadSchema,
+  type PayloadSchemas,
+  splitWireFormat,
+  wireFormatMagicByte,
+} from "./payload-schema.ts";
+export {
   afterFailure,
   type Failure,
   type FailureOutcome,

@@ -164,6 +164,21 @@ const namespaceConfig = z
         maxKeyBytes: z.number().int().min(1).max(16_384).default(1024),
       })
       .prefault({}),
+    /**
+     * Declares the payload's schema: payloads are then Avro in the Confluent
+     * wire format, of a schema registered under `subject`, and the gateway
+     * refuses any other. Without it payloads are opaque bytes.
+     */
+    payload: z
+      .strictObject({
+        subject: z
+          .string()
+          .regex(
+            /^[A-Za-z0-9._-]{1,255}$/,
+            "must be a schema-registry subject: 1 to 255 letters, digits, '.', '_' or '-'",
+          ),
+      })
+      .optional(),
     targets: z.record(targetName, targetConfig).refine((t) => Object.keys(t).length > 0, {
       message: "must declare at least one target",
     }),

@@ -5,6 +5,7 @@ import {
   KafkaLogAppender,
   RecyclingProducer,
 } from "../adapters/kafka/index.ts";
+import { RegistryPayloadSchemas } from "../adapters/schema-registry/index.ts";
 import { ErrorCode, type NamespaceConfig, type NamespaceSource, WalError } from "../core/index.ts";
 import type { Logger } from "../observability/index.ts";
 import { startGrpcServer } from "./grpc-server.ts";
@@ -22,6 +23,8 @@ export interface GatewayOptions {
   httpPort: number;
   writeTimeoutMs: number;
   maxInFlight: number;
+  /** The Confluent-compatible registry that namespaces declaring a payload subject are checked against. */
+  schemaRegistryUrl: string;
 }
 
 export interface RunningGateway {
@@ -88,7 +91,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     }
     return config;
   };
-  const handler = new WriteHandler(lookup, appender, options, logger);
+  const payloadSchemas = new RegistryPayloadSchemas({ url: options.schemaRegistryUrl });
+  const handler = new WriteHandler(lookup, appender, { ...options, payloadSchemas }, logger);
 
   let ready = true;
   const grpcServer = await startGrpcServer(handler, options.host, options.grpcPort);

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import avro from "avsc";
 import { pino } from "pino";
 import {
   decodeEntry,
@@ -7,6 +8,7 @@ import {
   type LogAppender,
   type LogRecord,
   type NamespaceConfig,
+  type PayloadSchemas,
   parseNamespaceConfig,
   WalError,
   type WriteRequest,
@@ -66,8 +68,50 @@ const users = parseNamespaceConfig({
   defaultTarget: "hook",
 });
 
+const events = parseNamespaceConfig({
+  name: "events",
+  payload: { subject: "events-value" },
+  targets: { hook: { type: "webhook", url: "http://127.0.0.1:1/hook" } },
+  defaultTarget: "hook",
+});
+
 function findNamespace(name: string): NamespaceConfig | undefined {
-  return [orders, users].find((ns) => ns.name === name);
+  return [orders, users, events].find((ns) => ns.name === name);
+}
+
+const clickType = avro.Type.forSchema({
+  type: "record",
+  name: "Click",
+  fields: [
+    { name: "page", type: "string" },
+    { name: "at", type: "long" },
+  ],
+});
+
+/** An in-memory registry: schema 7 is under events-value, schema 8 only under another subject. */
+class FakeRegistry implements PayloadSchemas {
+  available = true;
+  async schemaById(id: number) {
+    this.requireAvailable();
+    return id === 7 || id === 8
+      ? { decode: (body: Buffer) => clickType.fromBuffer(body) }
+      : undefined;
+  }
+  async isUnderSubject(subject: string, id: number) {
+    this.requireAvailable();
+    return subject === "events-value" && id === 7;
+  }
+  private requireAvailable() {
+    if (!this.available) {
+      throw new WalError(ErrorCode.registryUnavailable, "registry down", { canRetry: true });
+    }
+  }
+}
+
+function wire(schemaId: number, body: Buffer): Buffer {
+  const header = Buffer.alloc(5);
+  header.writeUInt32BE(schemaId, 1);
+  return Buffer.concat([header, body]);
 }
 
 function request(overrides: Partial<WriteRequest> = {}): WriteRequest {
@@ -87,7 +131,7 @@ function setup(options: Partial<WriteHandlerOptions> = {}) {
   const handler = new WriteHandler(
     findNamespace,
     appender,
-    { writeTimeoutMs: 1234, maxInFlight: 100, ...options },
+    { writeTimeoutMs: 1234, maxInFlight: 100, payloadSchemas: new FakeRegistry(), ...options },
     pino({ level: "silent" }),
   );
   return { appender, handler };
@@ -345,5 +389,95 @@ describe("WriteHandler", () => {
     assert.match(keyless1.id, uuid);
     const [a, b] = appender.appends;
     assert.equal(a?.record.headers["wal-entry-id"], b?.record.headers["wal-entry-id"]);
+  });
+
+  describe("payloads of a namespace with a payload subject", () => {
+    const click = clickType.toBuffer({ page: "/home", at: 1_700_000_000_000 });
+    const events = (payload: Buffer, overrides: Partial<WriteRequest> = {}) =>
+      request({ namespace: "events", key: "k", payload, ...overrides });
+
+    it("appends a wire-format payload of a schema under the subject", async () => {
+      const { appender, handler } = setup();
+      const write = handler.write(events(wire(7, click)), {});
+      await flush();
+      appender.at(0).resolve();
+      assert.equal((await write).durable, "TRUE");
+      assert.deepEqual(decodeEntry(appender.at(0).record.value).payload, wire(7, click));
+    });
+
+    const refusals: Array<[string, Buffer, string, RegExp]> = [
+      [
+        "plain JSON",
+        Buffer.from('{"page":"/home"}'),
+        "WAL_INVALID_PAYLOAD",
+        /^payload is not in the Confluent wire format.*first bytes are 7b22706167\./,
+      ],
+      [
+        "a wrong magic byte",
+        Buffer.concat([Buffer.from([1, 0, 0, 0, 7]), click]),
+        "WAL_INVALID_PAYLOAD",
+        /wire format/,
+      ],
+      ["a header cut short", Buffer.from([0, 0, 0]), "WAL_INVALID_PAYLOAD", /wire format/],
+      [
+        "an unknown schema id",
+        wire(99, click),
+        "WAL_UNKNOWN_SCHEMA",
+        /schema id 99.*does not have/,
+      ],
+      [
+        "a schema of another subject",
+        wire(8, click),
+        "WAL_SCHEMA_NOT_IN_SUBJECT",
+        /schema id 8.*not a version of subject 'events-value'/,
+      ],
+      [
+        "a body that does not decode",
+        wire(7, Buffer.from([0x02, 0x61])),
+        "WAL_INVALID_PAYLOAD",
+        /does not decode with schema id 7/,
+      ],
+      [
+        "trailing bytes",
+        wire(7, Buffer.concat([click, Buffer.from([1])])),
+        "WAL_INVALID_PAYLOAD",
+        /does not decode/,
+      ],
+    ];
+    for (const [what, payload, code, message] of refusals) {
+      it(`refuses ${what} with ${code}, appending nothing`, async () => {
+        const { appender, handler } = setup();
+        const result = await handler.write(events(payload), {});
+        assert.equal(result.durable, "FALSE");
+        assert.equal(result.code, code);
+        assert.equal(result.field, "payload");
+        assert.match(result.message, message);
+        assert.equal(appender.appends.length, 0);
+      });
+    }
+
+    it("answers FALSE with the retryable WAL_REGISTRY_UNAVAILABLE when the registry cannot be asked", async () => {
+      const registry = new FakeRegistry();
+      registry.available = false;
+      const { appender, handler } = setup({ payloadSchemas: registry });
+      const result = await handler.write(events(wire(7, click)), {});
+      assert.equal(result.durable, "FALSE");
+      assert.equal(result.code, "WAL_REGISTRY_UNAVAILABLE");
+      assert.equal(appender.appends.length, 0);
+    });
+
+    it("lets a DELETE without a value through, and leaves namespaces without a subject alone", async () => {
+      const { appender, handler } = setup();
+      const deletion = handler.write(
+        events(Buffer.alloc(0), { target: { name: "", operation: "DELETE", resource: "" } }),
+        {},
+      );
+      const opaque = handler.write(request({ payload: Buffer.from("not avro") }), {});
+      await flush();
+      appender.at(0).resolve();
+      appender.at(1).resolve();
+      assert.equal((await deletion).durable, "TRUE");
+      assert.equal((await opaque).durable, "TRUE");
+    });
   });
 });

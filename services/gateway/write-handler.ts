@@ -1,5 +1,6 @@
 import {
   buildEntry,
+  checkPayload,
   Durability,
   describeError,
   ErrorCode,
@@ -7,6 +8,7 @@ import {
   isWalError,
   type LogAppender,
   type NamespaceConfig,
+  type PayloadSchemas,
   topicNames,
   WalError,
   type WriteRequest,
@@ -28,6 +30,8 @@ export interface WriteHandlerOptions {
   writeTimeoutMs: number;
   /** Writes in flight at once; more are shed with WAL_OVERLOADED. @default 10000 */
   maxInFlight: number;
+  /** The registry that payloads of namespaces declaring a `payload.subject` are checked against. */
+  payloadSchemas: PayloadSchemas;
 }
 
 /**
@@ -101,6 +105,12 @@ export class WriteHandler {
       const entry = buildEntry(request, this.findNamespace, Date.now());
       id = entry.id;
       tagSpan(id);
+      const subject = this.findNamespace(entry.namespace)?.payload?.subject;
+      // A delete needs no value: an empty payload of a DELETE is the one exception to the schema.
+      const valueless = entry.target.operation === "DELETE" && entry.payload.length === 0;
+      if (subject !== undefined && !valueless) {
+        await checkPayload(entry.payload, subject, this.options.payloadSchemas);
+      }
       await this.appender.append(
         {
           topic: topicNames.log(entry.namespace),

@@ -1,0 +1,5 @@
+export { registryEndpoint } from "./endpoint.ts";
+export {
+  RegistryPayloadSchemas,
+  type RegistryPayloadSchemasOptions,
+} from "./registry-payload-schemas.ts";
