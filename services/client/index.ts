@@ -5,3 +5,10 @@ export {
   type WriteInput,
   type WriteOutcome,
 } from "./wal-client.ts";
+export {
+  type ProduceOptions,
+  type ProduceReceipt,
+  type ProducerTls,
+  WalProducer,
+  type WalProducerOptions,
+} from "./wal-producer.ts";

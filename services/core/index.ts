@@ -51,6 +51,7 @@ export {
   splitWireFormat,
   wireFormatMagicByte,
 } from "./payload-schema.ts";
+export { RecentIds } from "./recent-ids.ts";
 export {
   afterFailure,
   type Failure,

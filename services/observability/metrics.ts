@@ -66,7 +66,7 @@ export class DeliveryMetrics {
     this.deadLetters.add(1, { namespace, reason });
   }
 
-  attempted(namespace: string, outcome: "delivered" | "failed"): void {
+  attempted(namespace: string, outcome: "delivered" | "failed" | "duplicate"): void {
     this.deliveries.add(1, { namespace, outcome });
   }
 

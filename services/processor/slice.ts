@@ -18,6 +18,7 @@ import {
   type NamespaceConfig,
   OffsetTracker,
   planWait,
+  RecentIds,
   TimedLanes,
   type WalEntry,
   walHeaders,
@@ -103,6 +104,12 @@ interface Staged {
 const fetchAheadMs = 200;
 /** Shortest wait of an entry parked behind its key's head. */
 const parkRecheckMs = 1_000;
+/**
+ * Entry ids delivered lately, per slice, so a write appended twice (retried
+ * with its idempotency key after an unanswered call) is applied once. A
+ * retry follows its first try within seconds; this covers far more.
+ */
+const recentlyDeliveredCapacity = 100_000;
 
 /**
  * One slice of a namespace: partition p of its log, of every retry tier and
@@ -127,6 +134,7 @@ export class Slice {
   private readonly lanes: TimedLanes<Work>;
   private readonly waitingForRoom = new Set<string>();
   private flushing: Promise<void> | undefined;
+  private readonly delivered = new RecentIds(recentlyDeliveredCapacity);
 
   constructor(private readonly options: SliceOptions) {
     this.lanes = new TimedLanes<Work>(
@@ -351,6 +359,13 @@ export class Slice {
     const key = entry.key;
     const now = Date.now();
 
+    if (this.delivered.has(entry.id)) {
+      // The same write appended twice (a client retried after an unanswered write): once is enough.
+      this.options.metrics.attempted(ns.name, "duplicate");
+      if (this.live.has(key, work.logOffset))
+        this.changeChain(work, key, work.logOffset, undefined);
+      return;
+    }
     if (entry.lifecycle.expiresAtMs !== null && entry.lifecycle.expiresAtMs < now) {
       this.deadLetter(
         work,
@@ -449,6 +464,7 @@ export class Slice {
           work.record.headers,
         );
         metrics.attempted(latest.name, "delivered");
+        this.delivered.add(entry.id);
         // Whatever the ordering now: a link left behind would block its key if strict came back.
         if (this.live.has(entry.key, work.logOffset)) {
           this.changeChain(work, entry.key, work.logOffset, undefined);

@@ -22,6 +22,7 @@ export async function webhookFixture(
   t: TestContext,
   prefix: string,
   overrides: Partial<NamespaceConfigInput> = {},
+  gatewayEnv: Record<string, string> = {},
 ) {
   const namespace = uniqueName(prefix);
   const receiver = await WebhookReceiver.start();
@@ -34,7 +35,7 @@ export async function webhookFixture(
       ...overrides,
     },
   ]);
-  const gateway = await startGateway(file.path);
+  const gateway = await startGateway(file.path, gatewayEnv);
   const client = new WalClient(gateway.grpc);
   const processors: WalProcess[] = [];
   t.after(async () => {
@@ -49,5 +50,5 @@ export async function webhookFixture(
     processors.push(processor);
     return processor;
   };
-  return { namespace, receiver, client, startOne };
+  return { namespace, receiver, client, startOne, gatewayAddress: gateway.grpc };
 }

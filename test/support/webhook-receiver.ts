@@ -10,6 +10,8 @@ export interface ReceivedCall {
   attempt: number;
   traceparent: string | undefined;
   body: string;
+  /** The body as sent, for binary payloads. */
+  bytes: Buffer;
   atMs: number;
 }
 
@@ -30,7 +32,7 @@ export class WebhookReceiver {
 
   private constructor() {
     this.server = createServer((request, response) => {
-      void readBody(request).then(async (body) => {
+      void readBody(request).then(async (bytes) => {
         if (this.responseDelayMs > 0) await new Promise((r) => setTimeout(r, this.responseDelayMs));
         const call: ReceivedCall = {
           method: request.method ?? "",
@@ -39,7 +41,8 @@ export class WebhookReceiver {
           version: BigInt(String(request.headers["wal-version"] ?? "-1")),
           attempt: Number(request.headers["wal-attempt"] ?? 0),
           traceparent: request.headers.traceparent as string | undefined,
-          body,
+          body: bytes.toString("utf8"),
+          bytes,
           atMs: Date.now(),
         };
         const status = this.refuse(call);
@@ -93,8 +96,8 @@ export class WebhookReceiver {
   }
 }
 
-async function readBody(request: IncomingMessage): Promise<string> {
+async function readBody(request: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of request) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString("utf8");
+  return Buffer.concat(chunks);
 }
