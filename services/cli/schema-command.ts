@@ -1,8 +1,9 @@
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { Command } from "commander";
+import { type Command, Option } from "commander";
 import { z } from "zod";
 import { comparisonBase, fileAt, filesAt, historyOf } from "../adapters/git/index.ts";
+import { RegistryHttp } from "../adapters/schema-registry/index.ts";
 import {
   type CompatibilityLevel,
   checkCompatibility,
@@ -18,19 +19,30 @@ import { failAndExit } from "./run-service.ts";
 const avroFolder = "schemas/avro";
 const levelsFile = `${avroFolder}/compatibility.json`;
 
+const schemaFile = z.string().regex(/\.avsc$/, "must name an .avsc file");
 const levelsSchema = z.strictObject({
   default: z.enum(compatibilityLevels),
-  schemas: z
-    .record(z.string().regex(/\.avsc$/, "must name an .avsc file"), z.enum(compatibilityLevels))
+  schemas: z.record(schemaFile, z.enum(compatibilityLevels)).default({}),
+  /** The registry subject of a schema file; the file's name without `.avsc` when absent. */
+  subjects: z
+    .record(
+      schemaFile,
+      z.string().regex(/^[A-Za-z0-9._-]{1,255}$/, "must be a schema-registry subject"),
+    )
     .default({}),
 });
+type Levels = z.output<typeof levelsSchema>;
 
-async function readLevels(dir: string): Promise<z.output<typeof levelsSchema>> {
+function subjectOf(levels: Levels, file: string): string {
+  return levels.subjects[file] ?? file.replace(/\.avsc$/, "");
+}
+
+async function readLevels(dir: string): Promise<Levels> {
   let text: string;
   try {
     text = await readFile(join(dir, levelsFile), "utf8");
   } catch {
-    return { default: "BACKWARD", schemas: {} };
+    return { default: "BACKWARD", schemas: {}, subjects: {} };
   }
   const result = levelsSchema.safeParse(JSON.parse(text));
   if (!result.success) {
@@ -82,7 +94,7 @@ export async function checkSchemas(
 ): Promise<{ report: string[]; broken: boolean }> {
   const levels = await readLevels(dir);
   const base = await comparisonBase(dir, ref, avroFolder);
-  const files = (await readdir(join(dir, avroFolder))).filter((f) => f.endsWith(".avsc")).sort();
+  const files = await schemaFiles(dir);
   if (base === undefined) {
     return {
       report: [
@@ -123,6 +135,91 @@ export async function checkSchemas(
   return { report, broken };
 }
 
+/** The registry's versions a level compares with: the latest, or every live one for transitive levels. */
+async function registryVersions(
+  registry: RegistryHttp,
+  subject: string,
+  level: CompatibilityLevel,
+): Promise<SchemaVersion[]> {
+  const numbers = await registry.versions(subject);
+  const wanted = level.endsWith("_TRANSITIVE") ? numbers : numbers.slice(-1);
+  const versions: SchemaVersion[] = [];
+  for (const number of wanted) {
+    const found = await registry.version(subject, number);
+    if (found === undefined) continue;
+    versions.push({
+      label: `registry subject ${subject} version ${number}`,
+      schema: parseJson(found.schema, `${subject} version ${number} in the registry`),
+    });
+  }
+  return versions;
+}
+
+/**
+ * Compares every schema of `schemas/avro/` with what the registry holds under
+ * its subject (the latest version, or all for transitive levels), under its
+ * level from `schemas/avro/compatibility.json`.
+ */
+export async function checkSchemasAgainstRegistry(
+  dir: string,
+  registry: RegistryHttp,
+): Promise<{ report: string[]; broken: boolean }> {
+  const levels = await readLevels(dir);
+  const report: string[] = [];
+  let broken = false;
+  for (const file of await schemaFiles(dir)) {
+    const path = `${avroFolder}/${file}`;
+    const level = levels.schemas[file] ?? levels.default;
+    const subject = subjectOf(levels, file);
+    const earlier = await registryVersions(registry, subject, level);
+    if (earlier.length === 0) {
+      report.push(`new     ${path} (subject ${subject} is not in the registry yet)`);
+      continue;
+    }
+    const current = parseJson(await readFile(join(dir, path), "utf8"), path);
+    const problems = checkCompatibility(current, earlier, level);
+    const against = `${level} against subject ${subject} in the registry`;
+    if (problems.length === 0) {
+      report.push(`ok      ${path} (${against})`);
+      continue;
+    }
+    broken = true;
+    report.push(`BROKEN  ${path} (${against})`);
+    for (const p of problems) report.push(`        ${p.rule}: ${p.reason}`);
+  }
+  return { report, broken };
+}
+
+/** Publishes every schema under its subject, setting the subject's level first. */
+export async function registerSchemas(dir: string, registry: RegistryHttp): Promise<string[]> {
+  const levels = await readLevels(dir);
+  const report: string[] = [];
+  for (const file of await schemaFiles(dir)) {
+    const path = `${avroFolder}/${file}`;
+    const level = levels.schemas[file] ?? levels.default;
+    const subject = subjectOf(levels, file);
+    const text = await readFile(join(dir, path), "utf8");
+    const compact = JSON.stringify(parseJson(text, path));
+    await registry.setSubjectLevel(subject, level);
+    const before = await registry.versions(subject);
+    const id = await registry.register(subject, compact);
+    const after = await registry.versions(subject);
+    report.push(
+      after.length > before.length
+        ? `registered ${path} → subject ${subject} (${level}), schema id ${id}, version ${after.at(-1)}`
+        : `unchanged  ${path} → subject ${subject} (${level}), schema id ${id}`,
+    );
+  }
+  return report;
+}
+
+async function schemaFiles(dir: string): Promise<string[]> {
+  return (await readdir(join(dir, avroFolder))).filter((f) => f.endsWith(".avsc")).sort();
+}
+
+const registryOption = (what: string) =>
+  new Option("--registry <url>", what).env("WAL_SCHEMA_REGISTRY_URL");
+
 export function registerSchemaCommand(program: Command): void {
   const schema = program.command("schema").description("Avro schemas of schemas/avro/");
   schema
@@ -132,11 +229,50 @@ export function registerSchemaCommand(program: Command): void {
     )
     .option("--base <ref>", "the branch a change is compared with", "main")
     .option("--dir <path>", "the repository's root", ".")
-    .action(async (options: { base: string; dir: string }) => {
+    .addOption(
+      registryOption(
+        "also compare with the latest version of each schema's subject in this registry (every version for transitive levels)",
+      ),
+    )
+    .action(async (options: { base: string; dir: string; registry?: string }) => {
       try {
-        const { report, broken } = await checkSchemas(options.dir, options.base);
-        process.stdout.write(`${report.join("\n")}\n`);
+        const git = await checkSchemas(options.dir, options.base);
+        const lines = [...git.report];
+        let broken = git.broken;
+        if (options.registry === undefined) {
+          lines.push("registry: not compared (give --registry or WAL_SCHEMA_REGISTRY_URL)");
+        } else {
+          const registry = new RegistryHttp(options.registry);
+          const registered = await checkSchemasAgainstRegistry(options.dir, registry);
+          lines.push(`registry ${registry.shown}:`, ...registered.report);
+          broken ||= registered.broken;
+        }
+        process.stdout.write(`${lines.join("\n")}\n`);
         if (broken) process.exitCode = 1;
+      } catch (error) {
+        failAndExit(error);
+      }
+    });
+  schema
+    .command("register")
+    .description(
+      "publish every schema of schemas/avro/ to the registry under its subject (the file name without .avsc, or as schemas/avro/compatibility.json says), setting each subject's compatibility level first",
+    )
+    .option("--dir <path>", "the repository's root", ".")
+    .addOption(registryOption("the schema registry").default("http://127.0.0.1:8090"))
+    .addOption(
+      new Option(
+        "--admin-token <token>",
+        "the control plane's admin token, sent as the HTTP Basic password (unless the URL has credentials)",
+      ).env("WAL_ADMIN_TOKEN"),
+    )
+    .action(async (options: { dir: string; registry: string; adminToken?: string }) => {
+      try {
+        const registry = new RegistryHttp(options.registry, {
+          ...(options.adminToken === undefined ? {} : { token: options.adminToken }),
+        });
+        const report = await registerSchemas(options.dir, registry);
+        process.stdout.write(`${report.join("\n")}\n`);
       } catch (error) {
         failAndExit(error);
       }

@@ -12,6 +12,7 @@ export const ErrorCode = {
   unknownSchema: "WAL_UNKNOWN_SCHEMA",
   schemaNotInSubject: "WAL_SCHEMA_NOT_IN_SUBJECT",
   registryUnavailable: "WAL_REGISTRY_UNAVAILABLE",
+  schemaIncompatible: "WAL_SCHEMA_INCOMPATIBLE",
   overloaded: "WAL_OVERLOADED",
   shuttingDown: "WAL_SHUTTING_DOWN",
   logUnavailable: "WAL_LOG_UNAVAILABLE",

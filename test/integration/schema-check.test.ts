@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { promisify } from "node:util";
+import { registryAdminToken, startRegistry } from "../support/registry.ts";
 import { runWal } from "../support/wal-process.ts";
 
 const run = promisify(execFile);
@@ -107,6 +108,69 @@ describe("wal schema check", () => {
     assert.match(
       bad.stderr,
       /WAL_INVALID_CONFIG: schemas\/avro\/compatibility\.json is invalid: default/,
+    );
+  });
+
+  it("with --registry compares with the subject's versions there, and 'wal schema register' publishes", async (t) => {
+    const registry = await startRegistry("schema_check");
+    t.after(() => registry.stop());
+    const subject = "orders-value";
+    const repo = await repository({
+      default: "BACKWARD",
+      schemas: {},
+      subjects: { "order.avsc": subject },
+    });
+    t.after(repo.remove);
+    const register = (token: string | undefined) =>
+      runWal(["schema", "register", "--dir", repo.dir, "--registry", registry.url], {
+        WAL_ADMIN_TOKEN: token,
+      });
+    const withRegistry = () => repo.check(["--registry", registry.url]);
+
+    const anonymous = await register(undefined);
+    assert.equal(anonymous.code, 2, anonymous.stdout);
+    assert.match(anonymous.stderr, /WAL_UNAUTHORIZED: .*admin token/);
+
+    const first = await register(registryAdminToken);
+    assert.equal(first.code, 0, first.stderr);
+    assert.match(
+      first.stdout,
+      /^registered schemas\/avro\/order\.avsc → subject orders-value \(BACKWARD\), schema id \d+, version 1$/m,
+    );
+    const again = await register(registryAdminToken);
+    assert.match(again.stdout, /^unchanged {2}schemas\/avro\/order\.avsc → subject orders-value/m);
+
+    const current = await withRegistry();
+    assert.equal(current.code, 0, current.stdout);
+    assert.match(
+      current.stdout,
+      /^ok {6}schemas\/avro\/order\.avsc \(BACKWARD against subject orders-value in the registry\)$/m,
+    );
+
+    // The registry moves ahead of git: v2 (a field with a default) is registered from elsewhere.
+    const v2 = [...v1, { name: "currency", type: "string", default: "EUR" }];
+    await writeFile(join(repo.dir, "schemas/avro/order.avsc"), order(v2));
+    assert.match((await register(registryAdminToken)).stdout, /^registered .*version 2$/m);
+    await repo.git("checkout", "--quiet", "--", "schemas/avro/order.avsc");
+
+    // A change git alone accepts (v1 → v1 plus a field without a default is refused by git too,
+    // so use a type change of the field only the registry's latest has).
+    const clash = [...v1, { name: "currency", type: "int", default: 0 }];
+    await writeFile(join(repo.dir, "schemas/avro/order.avsc"), order(clash));
+    await repo.git("commit", "--quiet", "-am", "currency as a number");
+    const broken = await withRegistry();
+    assert.equal(broken.code, 1, broken.stdout);
+    assert.match(
+      broken.stdout,
+      /^ok {6}schemas\/avro\/order\.avsc \(BACKWARD against [0-9a-f]{10}\)$/m,
+    );
+    assert.match(
+      broken.stdout,
+      /^BROKEN {2}schemas\/avro\/order\.avsc \(BACKWARD against subject orders-value in the registry\)$/m,
+    );
+    assert.match(
+      broken.stdout,
+      /registry subject orders-value version 2 \(backward\).*cannot read "string" as "int"/,
     );
   });
 });

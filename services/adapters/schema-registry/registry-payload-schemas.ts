@@ -1,19 +1,13 @@
 import avro from "avsc";
-import {
-  describeError,
-  ErrorCode,
-  type PayloadSchema,
-  type PayloadSchemas,
-  WalError,
-} from "../../core/index.ts";
-import { registryEndpoint } from "./endpoint.ts";
+import { ErrorCode, type PayloadSchema, type PayloadSchemas, WalError } from "../../core/index.ts";
+import { RegistryHttp } from "./registry-http.ts";
 
 export interface RegistryPayloadSchemasOptions {
   /** Base URL of a Confluent-compatible registry; credentials in it are sent as HTTP Basic. */
   url: string;
   /** Per-request timeout. @default 3000 */
   timeoutMs?: number;
-  /** How long an answer that a subject lacks a schema is kept before asking again. @default 5000 */
+  /** How long an answer that an id or a membership is missing is kept before asking again. @default 5000 */
   negativeTtlMs?: number;
 }
 
@@ -26,16 +20,14 @@ export interface RegistryPayloadSchemasOptions {
  * accepted without a restart.
  */
 export class RegistryPayloadSchemas implements PayloadSchemas {
-  private readonly endpoint: ReturnType<typeof registryEndpoint>;
-  private readonly timeoutMs: number;
+  private readonly registry: RegistryHttp;
   private readonly negativeTtlMs: number;
   private readonly schemas = new Map<number, PayloadSchema>();
   private readonly memberships = new Map<string, { member: boolean; atMs: number }>();
   private readonly missing = new Map<number, number>();
 
   constructor(options: RegistryPayloadSchemasOptions) {
-    this.endpoint = registryEndpoint(options.url);
-    this.timeoutMs = options.timeoutMs ?? 3_000;
+    this.registry = new RegistryHttp(options.url, { timeoutMs: options.timeoutMs ?? 3_000 });
     this.negativeTtlMs = options.negativeTtlMs ?? 5_000;
   }
 
@@ -46,7 +38,9 @@ export class RegistryPayloadSchemas implements PayloadSchemas {
     if (missingSince !== undefined && Date.now() - missingSince < this.negativeTtlMs) {
       return undefined;
     }
-    const answer = await this.get<{ schema?: unknown; schemaType?: unknown }>(`/schemas/ids/${id}`);
+    const answer = await this.registry.get<{ schema?: unknown; schemaType?: unknown }>(
+      `/schemas/ids/${id}`,
+    );
     if (answer === undefined) {
       this.missing.set(id, Date.now());
       return undefined;
@@ -63,43 +57,17 @@ export class RegistryPayloadSchemas implements PayloadSchemas {
     if (known?.member === true) return true;
     if (known !== undefined && Date.now() - known.atMs < this.negativeTtlMs) return false;
     const versions =
-      (await this.get<Array<{ subject: string }>>(`/schemas/ids/${id}/versions`)) ?? [];
+      (await this.registry.get<Array<{ subject: string }>>(`/schemas/ids/${id}/versions`)) ?? [];
     const member = versions.some((v) => v.subject === subject);
     this.memberships.set(key, { member, atMs: Date.now() });
     return member;
   }
-
-  /** A GET answered by the registry; undefined on 404; WAL_REGISTRY_UNAVAILABLE otherwise. */
-  private async get<T>(path: string): Promise<T | undefined> {
-    let response: Response;
-    try {
-      response = await fetch(`${this.endpoint.base}${path}`, {
-        headers: { accept: "application/vnd.schemaregistry.v1+json", ...this.endpoint.headers },
-        signal: AbortSignal.timeout(this.timeoutMs),
-      });
-    } catch (cause) {
-      throw this.unavailable(describeError(cause), cause);
-    }
-    if (response.status === 404) {
-      await response.body?.cancel();
-      return undefined;
-    }
-    if (!response.ok) {
-      throw this.unavailable(`HTTP ${response.status}: ${(await response.text()).slice(0, 200)}`);
-    }
-    return (await response.json()) as T;
-  }
-
-  private unavailable(reason: string, cause?: unknown): WalError {
-    return new WalError(
-      ErrorCode.registryUnavailable,
-      `cannot check the payload: the schema registry at ${this.endpoint.shown} did not answer (${reason}); nothing was written. Retry; if it persists, check the registry and --schema-registry-url (WAL_SCHEMA_REGISTRY_URL)`,
-      { canRetry: true, ...(cause === undefined ? {} : { cause }) },
-    );
-  }
 }
 
-function parsePayloadSchema(id: number, answer: { schema?: unknown; schemaType?: unknown }) {
+function parsePayloadSchema(
+  id: number,
+  answer: { schema?: unknown; schemaType?: unknown },
+): PayloadSchema {
   if (answer.schemaType !== undefined && answer.schemaType !== "AVRO") {
     throw new WalError(
       ErrorCode.invalidPayload,

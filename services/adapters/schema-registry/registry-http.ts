@@ -1,0 +1,138 @@
+import { type CompatibilityLevel, describeError, ErrorCode, WalError } from "../../core/index.ts";
+import { registryEndpoint } from "./endpoint.ts";
+
+const mediaType = "application/vnd.schemaregistry.v1+json";
+
+/** A subject version as the registry answers it. */
+export interface RegistryVersion {
+  subject: string;
+  version: number;
+  id: number;
+  schema: string;
+}
+
+export interface RegistryHttpOptions {
+  /** Per-request timeout. @default 5000 */
+  timeoutMs?: number;
+  /** Sent as the HTTP Basic password when the URL carries no credentials (the control plane's admin token). */
+  token?: string;
+}
+
+/**
+ * The calls of the Confluent Schema Registry REST API that WAL's own tools
+ * make (the gateway's reads, `wal schema check` and `wal schema register`),
+ * over fetch with a timeout. 404 answers are "not there" (undefined or
+ * empty); an unreachable registry or a 5xx is WAL_REGISTRY_UNAVAILABLE.
+ */
+export class RegistryHttp {
+  readonly shown: string;
+  private readonly base: string;
+  private readonly headers: Record<string, string>;
+  private readonly timeoutMs: number;
+
+  constructor(url: string, options: RegistryHttpOptions = {}) {
+    const endpoint = registryEndpoint(url);
+    this.base = endpoint.base;
+    this.shown = endpoint.shown;
+    this.timeoutMs = options.timeoutMs ?? 5_000;
+    const token = options.token;
+    this.headers =
+      endpoint.auth === undefined && token !== undefined && token !== ""
+        ? { authorization: `Basic ${Buffer.from(`wal:${token}`).toString("base64")}` }
+        : endpoint.headers;
+  }
+
+  /** A GET's JSON body; undefined when the registry answers 404. */
+  async get<T>(path: string): Promise<T | undefined> {
+    const { status, body } = await this.call("GET", path);
+    return status === 404 ? undefined : (body as T);
+  }
+
+  /** The subject's live versions, oldest first; none when the subject does not exist. */
+  async versions(subject: string): Promise<number[]> {
+    return (await this.get<number[]>(`/subjects/${encodeURIComponent(subject)}/versions`)) ?? [];
+  }
+
+  version(subject: string, version: number | "latest"): Promise<RegistryVersion | undefined> {
+    return this.get<RegistryVersion>(
+      `/subjects/${encodeURIComponent(subject)}/versions/${version}`,
+    );
+  }
+
+  async setSubjectLevel(subject: string, level: CompatibilityLevel): Promise<void> {
+    await this.call("PUT", `/config/${encodeURIComponent(subject)}`, { compatibility: level });
+  }
+
+  /** Registers a schema (JSON text) under a subject; answers its id (the same when already there). */
+  async register(subject: string, schema: string): Promise<number> {
+    const { body } = await this.call("POST", `/subjects/${encodeURIComponent(subject)}/versions`, {
+      schema,
+    });
+    return (body as { id: number }).id;
+  }
+
+  private async call(
+    method: string,
+    path: string,
+    body?: unknown,
+  ): Promise<{ status: number; body: unknown }> {
+    let response: Response;
+    try {
+      response = await fetch(`${this.base}${path}`, {
+        method,
+        headers: {
+          accept: mediaType,
+          ...(body === undefined ? {} : { "content-type": mediaType }),
+          ...this.headers,
+        },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
+    } catch (cause) {
+      throw this.unavailable(describeError(cause), cause);
+    }
+    const text = await response.text();
+    if (response.status >= 500) {
+      throw this.unavailable(`HTTP ${response.status}: ${text.slice(0, 200)}`);
+    }
+    let parsed: unknown;
+    try {
+      parsed = text === "" ? undefined : JSON.parse(text);
+    } catch {
+      throw this.unavailable(`HTTP ${response.status} with a body that is not JSON`);
+    }
+    if (response.ok || (response.status === 404 && method === "GET")) {
+      return { status: response.status, body: parsed };
+    }
+    throw this.refused(method, path, response.status, parsed);
+  }
+
+  private refused(method: string, path: string, status: number, body: unknown): WalError {
+    const message = (body as { message?: unknown } | undefined)?.message ?? "";
+    const said = `${method} ${path} answered ${status}: ${String(message)}`;
+    if (status === 401 || status === 403) {
+      return new WalError(
+        ErrorCode.unauthorized,
+        `the schema registry at ${this.shown} refused the change (${said}); give the control plane's admin token (WAL_ADMIN_TOKEN) or credentials in the registry URL`,
+      );
+    }
+    if (status === 409) {
+      return new WalError(
+        ErrorCode.schemaIncompatible,
+        `the schema registry at ${this.shown} refused an incompatible schema (${said}); run 'wal schema check --registry ${this.shown}' for the details`,
+      );
+    }
+    return new WalError(
+      ErrorCode.invalidArgument,
+      `the schema registry at ${this.shown} refused the request (${said})`,
+    );
+  }
+
+  private unavailable(reason: string, cause?: unknown): WalError {
+    return new WalError(
+      ErrorCode.registryUnavailable,
+      `the schema registry at ${this.shown} did not answer (${reason}); check that it runs and the registry URL (--schema-registry-url, WAL_SCHEMA_REGISTRY_URL), then retry`,
+      { canRetry: true, ...(cause === undefined ? {} : { cause }) },
+    );
+  }
+}
