@@ -236,6 +236,21 @@ describe("parseNamespaceConfig", () => {
     assert.match(badKey.field ?? "", /^targets/);
   });
 
+  it("takes an optional payload subject, and refuses a malformed one naming the field", () => {
+    assert.equal(parseNamespaceConfig(minimal()).payload, undefined);
+    const declared = parseNamespaceConfig(minimal({ payload: { subject: "orders-value" } }));
+    assert.deepEqual(declared.payload, { subject: "orders-value" });
+    for (const payload of [
+      { subject: "" },
+      { subject: "has space" },
+      {},
+      { subject: "x", format: "json" },
+    ]) {
+      const error = invalidConfig(() => parseNamespaceConfig(minimal({ payload })));
+      assert.match(error.field ?? "", /^payload/);
+    }
+  });
+
   it("rejects input that is not an object", () => {
     for (const input of [null, undefined, "orders", 42, []]) {
       invalidConfig(() => parseNamespaceConfig(input));
