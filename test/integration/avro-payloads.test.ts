@@ -96,7 +96,7 @@ describe("Avro payloads: the gateway checks them against the registry, the SDK w
   });
 
   it("refuses each bad payload with its own code and reason, and writes none of them", async (t) => {
-    const { namespace, client: wal } = await fixture(t);
+    const { namespace, client: wal, gatewayHttp } = await fixture(t);
     const good = await client.encode(v2, { orderId: "o-3", amountCents: 1, note: null });
     const withId = (id: number, body: Buffer) => {
       const header = Buffer.alloc(5);
@@ -136,6 +136,17 @@ describe("Avro payloads: the gateway checks them against the registry, the SDK w
       assert.equal(answer.field, "payload", what);
       assert.match(answer.message, message, what);
     }
+    const overHttp = await fetch(`${gatewayHttp}/v1/write`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ namespace, key: "bad", payloadText: '{"orderId":"o-3"}' }),
+    });
+    assert.equal(overHttp.status, 422);
+    const answer = (await overHttp.json()) as { durable: string; code: string; field: string };
+    assert.deepEqual(
+      [answer.durable, answer.code, answer.field],
+      ["FALSE", "WAL_INVALID_PAYLOAD", "payload"],
+    );
     const accepted = await wal.write({ namespace, key: "good", payload: good });
     assert.equal(accepted.durable, "TRUE", accepted.message);
     const log = await readTopic(topicNames.log(namespace));

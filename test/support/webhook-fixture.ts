@@ -50,5 +50,12 @@ export async function webhookFixture(
     processors.push(processor);
     return processor;
   };
-  return { namespace, receiver, client, startOne, gatewayAddress: gateway.grpc };
+  return {
+    namespace,
+    receiver,
+    client,
+    startOne,
+    gatewayAddress: gateway.grpc,
+    gatewayHttp: gateway.http,
+  };
 }
