@@ -12,6 +12,8 @@ import {
   describeIssues,
   ErrorCode,
   type SchemaVersion,
+  subjectPattern,
+  subjectPatternMessage,
   WalError,
 } from "../core/index.ts";
 import { failAndExit } from "./run-service.ts";
@@ -25,10 +27,7 @@ const levelsSchema = z.strictObject({
   schemas: z.record(schemaFile, z.enum(compatibilityLevels)).default({}),
   /** The registry subject of a schema file; the file's name without `.avsc` when absent. */
   subjects: z
-    .record(
-      schemaFile,
-      z.string().regex(/^[A-Za-z0-9._-]{1,255}$/, "must be a schema-registry subject"),
-    )
+    .record(schemaFile, z.string().regex(subjectPattern, subjectPatternMessage))
     .default({}),
 });
 type Levels = z.output<typeof levelsSchema>;
@@ -244,7 +243,7 @@ export function registerSchemaCommand(program: Command): void {
         } else {
           const registry = new RegistryHttp(options.registry);
           const registered = await checkSchemasAgainstRegistry(options.dir, registry);
-          lines.push(`registry ${registry.shown}:`, ...registered.report);
+          lines.push(`registry ${registry.base}:`, ...registered.report);
           broken ||= registered.broken;
         }
         process.stdout.write(`${lines.join("\n")}\n`);

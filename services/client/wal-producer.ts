@@ -3,7 +3,13 @@ import { setTimeout as sleep } from "node:timers/promises";
 import * as grpc from "@grpc/grpc-js";
 import { SchemaRegistry } from "@kafkajs/confluent-schema-registry";
 import { registryEndpoint } from "../adapters/schema-registry/index.ts";
-import { describeError, ErrorCode, WalError } from "../core/index.ts";
+import {
+  type BackoffConfig,
+  backoffDelayMs,
+  describeError,
+  ErrorCode,
+  WalError,
+} from "../core/index.ts";
 import { WalClient, type WriteInput, type WriteOutcome } from "./wal-client.ts";
 
 /** PEM material for TLS to the gateway; `cert` and `key` together make it mutual TLS. */
@@ -34,6 +40,8 @@ export interface WalProducerOptions {
   maxBackoffMs?: number;
   /** Deadline of each gRPC call. @default 10000 */
   callDeadlineMs?: number;
+  /** How long the subject's latest schema id is used before asking the registry again. @default 60000 */
+  schemaRefreshMs?: number;
 }
 
 export interface ProduceOptions {
@@ -59,11 +67,24 @@ const retryableCodes = new Set<string>([
   ErrorCode.logOutcomeUnknown,
   ErrorCode.registryUnavailable,
 ]);
-const retryableGrpcStatus = new Set<number>([
-  grpc.status.UNAVAILABLE,
-  grpc.status.DEADLINE_EXCEEDED,
-  grpc.status.RESOURCE_EXHAUSTED,
+// Statuses that show the gateway did not handle the call; any other failure may hide a durable write.
+const notHandledGrpcStatus = new Set<number>([
+  grpc.status.UNAUTHENTICATED,
+  grpc.status.PERMISSION_DENIED,
+  grpc.status.INVALID_ARGUMENT,
+  grpc.status.UNIMPLEMENTED,
 ]);
+// Answers after which encoding with the subject's latest schema may succeed.
+const staleSchemaCodes = new Set<string>([ErrorCode.unknownSchema, ErrorCode.schemaNotInSubject]);
+
+function positive(option: string, value: number): number {
+  if (!Number.isInteger(value) || value < 1) {
+    throw new WalError(ErrorCode.invalidConfig, `${option} must be a whole number of 1 or more`, {
+      field: option,
+    });
+  }
+  return value;
+}
 
 function credentialsFor(tls: ProducerTls | undefined): grpc.ChannelCredentials {
   if (tls === undefined) return grpc.credentials.createInsecure();
@@ -78,104 +99,136 @@ function credentialsFor(tls: ProducerTls | undefined): grpc.ChannelCredentials {
 }
 
 /**
- * The producer SDK: encodes a value with the namespace's Avro schema through
- * the registry (Confluent wire format), calls WriteToLog, and retries answers
- * that leave the outcome open (UNKNOWN, the gateway unreachable, overloaded or
- * shutting down) with the same idempotency key, so the entry keeps its id and
- * is applied once. Resolves only when the gateway answered durable TRUE.
+ * The producer SDK: encodes a value with the subject's latest Avro schema
+ * through the registry (Confluent wire format), calls WriteToLog, and retries
+ * answers that leave the outcome open (UNKNOWN, the gateway unreachable,
+ * overloaded, shutting down, the registry unreachable) with the same
+ * idempotency key and jittered exponential backoff, so the entry keeps its
+ * id. Resolves only when the gateway answered durable TRUE.
  */
 export class WalProducer<Value> {
   private readonly client: WalClient;
   private readonly registry: SchemaRegistry;
-  private readonly registryShown: string;
-  private schemaId: Promise<number> | undefined;
+  private readonly registryBase: string;
+  private readonly backoff: BackoffConfig;
+  private readonly maxAttempts: number;
+  private readonly schemaRefreshMs: number;
+  private latest: { id: Promise<number>; atMs: number } | undefined;
 
   constructor(private readonly options: WalProducerOptions) {
-    const endpoint = registryEndpoint(options.registryUrl);
-    this.registryShown = endpoint.shown;
-    this.registry = new SchemaRegistry({
-      host: endpoint.base,
-      ...(endpoint.auth === undefined ? {} : { auth: endpoint.auth }),
-    });
+    this.maxAttempts = positive("maxAttempts", options.maxAttempts ?? 6);
+    this.backoff = {
+      initialMs: positive("initialBackoffMs", options.initialBackoffMs ?? 100),
+      maxMs: positive("maxBackoffMs", options.maxBackoffMs ?? 2_000),
+      multiplier: 2,
+      jitter: true,
+    };
+    this.schemaRefreshMs = positive("schemaRefreshMs", options.schemaRefreshMs ?? 60_000);
+    const { base, auth } = registryEndpoint(options.registryUrl);
+    this.registryBase = base;
+    this.registry = new SchemaRegistry({ host: base, ...(auth === undefined ? {} : { auth }) });
     this.client = new WalClient(options.gateway, {
       credentials: credentialsFor(options.tls),
-      deadlineMs: options.callDeadlineMs ?? 10_000,
+      deadlineMs: positive("callDeadlineMs", options.callDeadlineMs ?? 10_000),
     });
   }
 
-  /** Makes `value` durable under `key`; throws a WalError naming the code when it cannot. */
+  /**
+   * Makes `value` durable under `key`. Throws a WalError naming the code when
+   * it cannot; its message carries the idempotency key, to retry with later.
+   */
   async write(key: string, value: Value, options: ProduceOptions = {}): Promise<ProduceReceipt> {
-    const schemaId = await this.latestSchemaId();
-    const payload = await this.encode(schemaId, value);
     const idempotencyKey = options.idempotencyKey ?? randomUUID();
-    const input: WriteInput = {
-      namespace: this.options.namespace,
-      key,
-      payload,
-      idempotencyKey,
-      ...(options.lifecycle === undefined ? {} : { lifecycle: options.lifecycle }),
-      ...(options.target === undefined ? {} : { target: options.target }),
-    };
-    const maxAttempts = this.options.maxAttempts ?? 6;
-    let backoffMs = this.options.initialBackoffMs ?? 100;
-    let last: WalError | undefined;
-    for (let attempt = 1; attempt <= maxAttempts; attempt += 1) {
-      const outcome = await this.call(input);
-      if (outcome.durable === "TRUE") {
-        return { id: outcome.id, idempotencyKey, schemaId, attempts: attempt };
+    let schemaId = await this.latestSchemaId(false);
+    let payload = await this.encode(schemaId, value);
+    let refreshed = false;
+    // Once a try may have reached the log, no later answer can say the write is not there.
+    let mayBeDurable = false;
+    let last: WriteOutcome | undefined;
+    for (let attempt = 1; attempt <= this.maxAttempts; attempt += 1) {
+      last = await this.call({
+        namespace: this.options.namespace,
+        key,
+        payload,
+        idempotencyKey,
+        ...(options.lifecycle === undefined ? {} : { lifecycle: options.lifecycle }),
+        ...(options.target === undefined ? {} : { target: options.target }),
+      });
+      if (last.durable === "TRUE") {
+        return { id: last.id, idempotencyKey, schemaId, attempts: attempt };
       }
-      last = new WalError(
-        (outcome.code || ErrorCode.logOutcomeUnknown) as ErrorCode,
-        outcome.message,
-        {
-          ...(outcome.field === "" ? {} : { field: outcome.field }),
-          canRetry: outcome.durable === "UNKNOWN" || retryableCodes.has(outcome.code),
-        },
-      );
-      if (!last.canRetry) throw last;
-      if (attempt < maxAttempts) {
-        await sleep(backoffMs);
-        backoffMs = Math.min(backoffMs * 2, this.options.maxBackoffMs ?? 2_000);
+      mayBeDurable ||= last.durable === "UNKNOWN";
+      if (!refreshed && staleSchemaCodes.has(last.code)) {
+        // The subject moved on (a version deleted, a new latest): encode with its latest again.
+        refreshed = true;
+        schemaId = await this.latestSchemaId(true);
+        payload = await this.encode(schemaId, value);
+        continue;
       }
+      if (last.durable === "FALSE" && !retryableCodes.has(last.code)) break;
+      if (attempt < this.maxAttempts) await sleep(backoffDelayMs(this.backoff, attempt));
     }
-    throw new WalError(
-      last?.code ?? ErrorCode.logOutcomeUnknown,
-      `not confirmed durable after ${maxAttempts} tries (last: ${last?.message}); the entry may be in the log. Retry later with idempotency key '${idempotencyKey}' so it is applied once`,
-      { canRetry: true, ...(last?.field === undefined ? {} : { field: last.field }) },
-    );
+    throw this.failed(last, idempotencyKey, mayBeDurable);
+  }
+
+  private failed(
+    last: WriteOutcome | undefined,
+    idempotencyKey: string,
+    mayBeDurable: boolean,
+  ): WalError {
+    const code = (last?.code || ErrorCode.logOutcomeUnknown) as ErrorCode;
+    const retryable = mayBeDurable || retryableCodes.has(code);
+    const advice = mayBeDurable
+      ? `a try may have made it durable: retry later with idempotency key '${idempotencyKey}', so it is applied once`
+      : retryable
+        ? `nothing was written; retry later (idempotency key '${idempotencyKey}')`
+        : `nothing was written (idempotency key '${idempotencyKey}')`;
+    return new WalError(code, `${last?.message ?? "no answer"}; ${advice}`, {
+      canRetry: retryable,
+      ...(last === undefined || last.field === "" ? {} : { field: last.field }),
+    });
   }
 
   close(): void {
     this.client.close();
   }
 
-  /** One WriteToLog; a call that failed in transport is an UNKNOWN or FALSE answer by its status. */
+  /**
+   * One WriteToLog. A call that failed in transport is UNKNOWN (it may have
+   * been handled) unless its status shows the gateway refused it unread.
+   */
   private async call(input: WriteInput): Promise<WriteOutcome> {
     try {
       return await this.client.write(input);
     } catch (error) {
       const status = (error as Partial<grpc.ServiceError>).code;
-      const retryable = status !== undefined && retryableGrpcStatus.has(status);
+      const unread = status !== undefined && notHandledGrpcStatus.has(status);
       return {
-        durable: retryable ? "UNKNOWN" : "FALSE",
+        durable: unread ? "FALSE" : "UNKNOWN",
         id: "",
-        code: retryable ? ErrorCode.logOutcomeUnknown : ErrorCode.internal,
+        code: unread ? ErrorCode.internal : ErrorCode.logOutcomeUnknown,
         field: "",
         message: `the call to the gateway at ${this.options.gateway} failed: ${describeError(error)}`,
       };
     }
   }
 
-  private latestSchemaId(): Promise<number> {
-    this.schemaId ??= this.registry.getLatestSchemaId(this.options.subject).catch((error) => {
-      this.schemaId = undefined;
+  /** The subject's latest schema id, asked again after `schemaRefreshMs` or when `fresh`. */
+  private latestSchemaId(fresh: boolean): Promise<number> {
+    const now = Date.now();
+    if (!fresh && this.latest !== undefined && now - this.latest.atMs < this.schemaRefreshMs) {
+      return this.latest.id;
+    }
+    const id = this.registry.getLatestSchemaId(this.options.subject).catch((error: unknown) => {
+      if (this.latest?.id === id) this.latest = undefined;
       throw new WalError(
         ErrorCode.registryUnavailable,
-        `cannot find the latest schema of subject '${this.options.subject}' in the registry at ${this.registryShown}: ${describeError(error)}. Register the schema ('wal schema register') and check the registry URL`,
+        `cannot find the latest schema of subject '${this.options.subject}' in the registry at ${this.registryBase}: ${describeError(error)}. Register the schema ('wal schema register') and check the registry URL; nothing was written`,
         { cause: error, canRetry: true },
       );
     });
-    return this.schemaId;
+    this.latest = { id, atMs: now };
+    return id;
   }
 
   private async encode(schemaId: number, value: Value): Promise<Buffer> {
@@ -193,7 +246,7 @@ export class WalProducer<Value> {
       }
       throw new WalError(
         ErrorCode.registryUnavailable,
-        `cannot encode with schema id ${schemaId} from the registry at ${this.registryShown}: ${describeError(error)}`,
+        `cannot encode with schema id ${schemaId} from the registry at ${this.registryBase}: ${describeError(error)}`,
         { cause: error, canRetry: true },
       );
     }

@@ -8,6 +8,7 @@ import {
   NamespaceConflictError,
   type NamespaceRecord,
   type NamespaceStore,
+  registryMediaType,
   WalError,
 } from "../core/index.ts";
 import type { DeadLetterService } from "../dead-letters/index.ts";
@@ -15,7 +16,6 @@ import type { Logger } from "../observability/index.ts";
 import {
   RegistryError,
   RegistryErrorCode,
-  registryContentType,
   registryPathPrefixes,
   registryRoutes,
   type SchemaRegistryService,
@@ -206,7 +206,7 @@ export async function startControlPlaneApi(
     ) {
       return reply
         .status(404)
-        .type(registryContentType)
+        .type(registryMediaType)
         .send({
           error_code: 404,
           message: `HTTP 404 Not Found: no registry route ${request.method} ${request.url}`,

@@ -44,13 +44,7 @@ export {
   type ProposedChange,
 } from "./namespace-store.ts";
 export { OffsetTracker } from "./offset-tracker.ts";
-export {
-  checkPayload,
-  type PayloadSchema,
-  type PayloadSchemas,
-  splitWireFormat,
-  wireFormatMagicByte,
-} from "./payload-schema.ts";
+export { checkPayload, type PayloadSchema, type PayloadSchemas } from "./payload-schema.ts";
 export { RecentIds } from "./recent-ids.ts";
 export {
   afterFailure,
@@ -67,6 +61,15 @@ export {
   compatibilityLevels,
   type SchemaVersion,
 } from "./schema-compatibility.ts";
+export {
+  type ConfiguredLevels,
+  type Registration,
+  type RegistryStore,
+  registryMediaType,
+  type StoredVersion,
+  subjectPattern,
+  subjectPatternMessage,
+} from "./schema-registry-store.ts";
 export { type Delivery, type FailureKind, type Target, TargetError } from "./target.ts";
 export {
   memcachedMaxItemBytes,

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { formatDuration, parseDuration } from "./durations.ts";
 import { ErrorCode, WalError } from "./errors.ts";
+import { subjectPattern, subjectPatternMessage } from "./schema-registry-store.ts";
 import { describeIssues } from "./validation.ts";
 
 /**
@@ -171,12 +172,7 @@ const namespaceConfig = z
      */
     payload: z
       .strictObject({
-        subject: z
-          .string()
-          .regex(
-            /^[A-Za-z0-9._-]{1,255}$/,
-            "must be a schema-registry subject: 1 to 255 letters, digits, '.', '_' or '-'",
-          ),
+        subject: z.string().regex(subjectPattern, subjectPatternMessage),
       })
       .optional(),
     targets: z.record(targetName, targetConfig).refine((t) => Object.keys(t).length > 0, {

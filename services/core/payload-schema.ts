@@ -1,7 +1,7 @@
 import { ErrorCode, WalError } from "./errors.ts";
 
 /** Byte 0 of a payload in the Confluent wire format; bytes 1–4 are the schema id (big-endian). */
-export const wireFormatMagicByte = 0;
+const wireFormatMagicByte = 0;
 const wireFormatHeaderBytes = 5;
 
 /** A registered schema the gateway can decode payloads with. */
@@ -25,7 +25,7 @@ function refused(code: ErrorCode, message: string): WalError {
 }
 
 /** Splits a Confluent wire-format payload; anything else is WAL_INVALID_PAYLOAD saying what it saw. */
-export function splitWireFormat(payload: Buffer): { schemaId: number; body: Buffer } {
+function splitWireFormat(payload: Buffer): { schemaId: number; body: Buffer } {
   if (payload.length < wireFormatHeaderBytes || payload[0] !== wireFormatMagicByte) {
     const start = payload.subarray(0, wireFormatHeaderBytes).toString("hex") || "nothing";
     throw refused(
@@ -33,7 +33,8 @@ export function splitWireFormat(payload: Buffer): { schemaId: number; body: Buff
       `is not in the Confluent wire format (magic byte 0, a 4-byte schema id, then the Avro body); its first bytes are ${start}. Encode it with the namespace's schema through the registry (the WAL client SDK does)`,
     );
   }
-  return { schemaId: payload.readUInt32BE(1), body: payload.subarray(wireFormatHeaderBytes) };
+  // Registry ids are positive signed 32-bit integers; anything else names no schema.
+  return { schemaId: payload.readInt32BE(1), body: payload.subarray(wireFormatHeaderBytes) };
 }
 
 /**
@@ -46,7 +47,7 @@ export async function checkPayload(
   schemas: PayloadSchemas,
 ): Promise<void> {
   const { schemaId, body } = splitWireFormat(payload);
-  const schema = await schemas.schemaById(schemaId);
+  const schema = schemaId > 0 ? await schemas.schemaById(schemaId) : undefined;
   if (schema === undefined) {
     throw refused(
       ErrorCode.unknownSchema,

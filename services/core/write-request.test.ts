@@ -54,10 +54,11 @@ function request(overrides: RequestOverrides = {}): WriteRequest {
   };
 }
 
+/** Jitter draws its middle value, so a rejection never depends on chance. */
 function rejection(overrides: RequestOverrides): WalError {
   let caught: unknown;
   try {
-    buildEntry(request(overrides), find, now);
+    buildEntry(request(overrides), find, now, () => 0.5);
   } catch (error) {
     caught = error;
   }

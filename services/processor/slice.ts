@@ -105,11 +105,13 @@ const fetchAheadMs = 200;
 /** Shortest wait of an entry parked behind its key's head. */
 const parkRecheckMs = 1_000;
 /**
- * Entry ids delivered lately, per slice, so a write appended twice (retried
- * with its idempotency key after an unanswered call) is applied once. A
+ * Ids of entries written with an idempotency key and delivered lately, per
+ * slice, so a write appended twice (retried after an unanswered call) is not
+ * applied twice. Best effort: kept in memory, so a restart or a rebalance
+ * between the two copies forgets it (targets still see one entry id). A
  * retry follows its first try within seconds; this covers far more.
  */
-const recentlyDeliveredCapacity = 100_000;
+const recentlyDeliveredCapacity = 20_000;
 
 /**
  * One slice of a namespace: partition p of its log, of every retry tier and
@@ -359,9 +361,14 @@ export class Slice {
     const key = entry.key;
     const now = Date.now();
 
-    if (this.delivered.has(entry.id)) {
-      // The same write appended twice (a client retried after an unanswered write): once is enough.
+    // A redrive is an operator's request to deliver again: it is never taken for a repeat.
+    const redriven = work.record.headers[walHeaders.redrivenFrom] !== undefined;
+    if (!redriven && this.delivered.has(entry.id)) {
       this.options.metrics.attempted(ns.name, "duplicate");
+      this.options.logger.debug(
+        { entry_id: entry.id, topic: work.record.topic, offset: work.record.offset },
+        "entry already delivered (the same write appended twice); skipped",
+      );
       if (this.live.has(key, work.logOffset))
         this.changeChain(work, key, work.logOffset, undefined);
       return;
@@ -464,7 +471,7 @@ export class Slice {
           work.record.headers,
         );
         metrics.attempted(latest.name, "delivered");
-        this.delivered.add(entry.id);
+        if (entry.idempotencyKey !== null) this.delivered.add(entry.id);
         // Whatever the ordering now: a link left behind would block its key if strict came back.
         if (this.live.has(entry.key, work.logOffset)) {
           this.changeChain(work, entry.key, work.logOffset, undefined);

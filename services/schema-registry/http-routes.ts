@@ -1,6 +1,8 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { registryMediaType } from "../core/index.ts";
 import type { Logger } from "../observability/index.ts";
 import {
+  parseSchemaId,
   parseVersionSpec,
   type SchemaRegistryService,
   type SchemaSubmission,
@@ -8,11 +10,9 @@ import {
 } from "./registry.ts";
 import { RegistryError, RegistryErrorCode } from "./registry-error.ts";
 
-export const registryContentType = "application/vnd.schemaregistry.v1+json";
-
 /** The request bodies registry clients send: all JSON, under the registry's own media types too. */
 const jsonContentTypes = [
-  registryContentType,
+  registryMediaType,
   "application/vnd.schemaregistry+json",
   "application/octet-stream",
 ];
@@ -44,14 +44,6 @@ interface Flags {
 }
 
 const flag = (value: string | undefined) => value === "true";
-
-function schemaId(text: string): number {
-  const id = /^[0-9]{1,10}$/.test(text) ? Number(text) : Number.NaN;
-  if (!Number.isSafeInteger(id) || id < 1) {
-    throw new RegistryError(RegistryErrorCode.schemaNotFound, `Schema ${text} not found`);
-  }
-  return id;
-}
 
 function submission(body: unknown): SchemaSubmission {
   if (typeof body !== "object" || body === null || Array.isArray(body)) {
@@ -96,7 +88,7 @@ export function registryRoutes(
   });
 
   app.addHook("onSend", async (_request, reply, payload) => {
-    reply.header("content-type", registryContentType);
+    reply.header("content-type", registryMediaType);
     return payload;
   });
 
@@ -110,8 +102,8 @@ export function registryRoutes(
     const status = (error as FastifyError).statusCode ?? 500;
     if (status < 500) {
       return reply.status(status).send({
-        error_code: status === 400 ? 400 : RegistryErrorCode.unprocessable,
-        message: `The request was refused: ${error.message}. Send JSON with Content-Type: ${registryContentType}`,
+        error_code: status,
+        message: `The request was refused: ${error.message}. Send JSON with Content-Type: ${registryMediaType}`,
       });
     }
     logger.error(
@@ -131,15 +123,15 @@ export function registryRoutes(
   app.get("/schemas/types", async () => ["AVRO"]);
 
   app.get<{ Params: IdParams }>("/schemas/ids/:id", async (request) => ({
-    schema: await service.schemaById(schemaId(request.params.id)),
+    schema: await service.schemaById(parseSchemaId(request.params.id)),
   }));
 
   app.get<{ Params: IdParams }>("/schemas/ids/:id/schema", async (request, reply) =>
-    sendRawSchema(reply, await service.schemaById(schemaId(request.params.id))),
+    sendRawSchema(reply, await service.schemaById(parseSchemaId(request.params.id))),
   );
 
   app.get<{ Params: IdParams }>("/schemas/ids/:id/versions", async (request) =>
-    service.subjectVersionsOfSchema(schemaId(request.params.id)),
+    service.subjectVersionsOfSchema(parseSchemaId(request.params.id)),
   );
 
   app.get<{ Querystring: Flags }>("/subjects", async (request) =>
@@ -286,5 +278,5 @@ export function registryRoutes(
 
 /** The schema text itself, as the `/schema` sub-resources answer it. */
 function sendRawSchema(reply: FastifyReply, schema: string) {
-  return reply.type(registryContentType).send(schema);
+  return reply.type(registryMediaType).send(schema);
 }

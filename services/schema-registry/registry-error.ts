@@ -16,7 +16,6 @@ export const RegistryErrorCode = {
   invalidSchema: 42201,
   invalidVersion: 42202,
   invalidCompatibilityLevel: 42203,
-  unprocessable: 422,
   storeError: 50001,
 } as const;
 

@@ -1,14 +1,18 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import type { CompatibilityLevel } from "../core/index.ts";
+import type {
+  CompatibilityLevel,
+  ConfiguredLevels,
+  Registration,
+  RegistryStore,
+  StoredVersion,
+} from "../core/index.ts";
 import {
   canonicalSchema,
   parseCompatibilityLevel,
+  parseSchemaId,
   parseVersionSpec,
-  type Registration,
-  type RegistryStore,
   SchemaRegistryService,
-  type StoredVersion,
 } from "./registry.ts";
 import { RegistryError } from "./registry-error.ts";
 
@@ -35,18 +39,20 @@ class MemoryStore implements RegistryStore {
   async register(
     subject: string,
     schema: string,
-    admit: (live: StoredVersion[], level: CompatibilityLevel) => void,
+    decide: (live: StoredVersion[], levels: ConfiguredLevels) => StoredVersion | undefined,
   ): Promise<Registration> {
     const live = await this.versions(subject, false);
-    const same = live.find((v) => v.schema === schema);
-    if (same !== undefined) return { id: same.id, version: same.version, created: false };
-    admit(live, this.levels.get(subject) ?? this.levels.get("") ?? "BACKWARD");
+    const existing = decide(live, {
+      subject: this.levels.get(subject),
+      global: this.levels.get(""),
+    });
+    if (existing !== undefined) return { id: existing.id, version: existing.version };
     if (!this.schemas.includes(schema)) this.schemas.push(schema);
     const id = this.schemas.indexOf(schema) + 1;
     const version =
       Math.max(0, ...this.rows.filter((r) => r.subject === subject).map((r) => r.version)) + 1;
     this.rows.push({ subject, version, id, schema, deleted: false });
-    return { id, version, created: true };
+    return { id, version };
   }
   async compatibility(subject: string | null) {
     return this.levels.get(subject ?? "");
@@ -97,7 +103,11 @@ describe("SchemaRegistryService", () => {
     const spaced = await registry.register("s", {
       schema: '{ "type": "record", "name": "R", "fields": [ { "name": "a", "type": "int" } ] }',
     });
-    assert.deepEqual(spaced, { ...first, created: false });
+    assert.deepEqual(spaced, first);
+    const reordered = await registry.register("s", {
+      schema: '{"fields":[{"type":"int","name":"a"}],"name":"R","type":"record"}',
+    });
+    assert.deepEqual(reordered, first, "attribute order does not make another schema");
     const other = await registry.register("t", record([a]));
     assert.equal(other.id, first.id);
     assert.equal(other.version, 1);
@@ -136,10 +146,14 @@ describe("SchemaRegistryService", () => {
     const registry = new SchemaRegistryService(new MemoryStore());
     await registry.register("s", record([a]));
     await rejectsWith(registry.deleteSubject("s", true), 40405, 404);
-    assert.deepEqual(await registry.deleteSubject("s", false), [1]);
+    await registry.register("s", record([a, { name: "b", type: "int", default: 0 }]));
+    assert.equal(await registry.deleteVersion("s", 1, false), 1);
+    await rejectsWith(registry.deleteVersion("s", 1, false), 40406, 404);
+    assert.deepEqual(await registry.versions("s", false), [2]);
+    assert.deepEqual(await registry.deleteSubject("s", false), [2]);
     await rejectsWith(registry.deleteSubject("s", false), 40404, 404);
     await rejectsWith(registry.versions("s", false), 40401, 404);
-    assert.deepEqual(await registry.deleteSubject("s", true), [1]);
+    assert.deepEqual(await registry.deleteSubject("s", true), [1, 2]);
     await rejectsWith(registry.versions("s", true), 40401, 404);
   });
 });
@@ -151,6 +165,13 @@ describe("registry request parsing", () => {
     assert.equal(parseVersionSpec("-1"), "latest");
     for (const bad of ["0", "abc", "2147483648", "1.5", ""]) {
       assert.throws(() => parseVersionSpec(bad), { errorCode: 42202, status: 422 });
+    }
+  });
+
+  it("reads schema ids as positive 32-bit integers; any other is not found (40403)", () => {
+    assert.equal(parseSchemaId("2147483647"), 2147483647);
+    for (const bad of ["0", "2147483648", "9999999999", "-1", "x"]) {
+      assert.throws(() => parseSchemaId(bad), { errorCode: 40403, status: 404 });
     }
   });
 

@@ -2,74 +2,48 @@ import avro from "avsc";
 import {
   type CompatibilityLevel,
   type CompatibilityProblem,
+  type ConfiguredLevels,
   checkCompatibility,
   compatibilityLevels,
+  type Registration,
+  type RegistryStore,
+  type StoredVersion,
 } from "../core/index.ts";
 import { RegistryError, RegistryErrorCode } from "./registry-error.ts";
-
-/** One version of a subject as stored. */
-export interface StoredVersion {
-  subject: string;
-  version: number;
-  id: number;
-  /** Compact JSON text of the schema. */
-  schema: string;
-  deleted: boolean;
-}
-
-/** What `register` decided: the version taken by the schema and whether it is new. */
-export interface Registration {
-  id: number;
-  version: number;
-  created: boolean;
-}
-
-/**
- * Where the registry keeps subjects, schemas and levels. `register` runs its
- * `admit` callback and the insert under one per-subject lock, so two
- * registrations to a subject cannot both pass a check against the same versions.
- */
-export interface RegistryStore {
-  subjects(includeDeleted: boolean): Promise<string[]>;
-  /** The subject's versions, oldest first. */
-  versions(subject: string, includeDeleted: boolean): Promise<StoredVersion[]>;
-  schemaById(id: number): Promise<string | undefined>;
-  /** Live subject versions that name the schema. */
-  versionsOfSchema(id: number): Promise<Array<{ subject: string; version: number }>>;
-  register(
-    subject: string,
-    schema: string,
-    admit: (live: StoredVersion[], level: CompatibilityLevel) => void,
-  ): Promise<Registration>;
-  /** The level set for a subject, or the global one (`null`); undefined when none is set. */
-  compatibility(subject: string | null): Promise<CompatibilityLevel | undefined>;
-  setCompatibility(subject: string | null, level: CompatibilityLevel): Promise<void>;
-  /** Removes a subject's own level; answers the one removed. */
-  deleteCompatibility(subject: string): Promise<CompatibilityLevel | undefined>;
-  /** Marks versions deleted (all of the subject's when `version` is undefined); answers them. */
-  softDelete(subject: string, version: number | undefined): Promise<number[]>;
-  /** Removes soft-deleted versions (all of the subject's when `version` is undefined); answers them. */
-  hardDelete(subject: string, version: number | undefined): Promise<number[]>;
-}
 
 /** Confluent's default when no level is configured. */
 export const defaultCompatibility: CompatibilityLevel = "BACKWARD";
 
+/** The level that applies to a subject: its own, else the global one, else the default. */
+function effective(levels: ConfiguredLevels): CompatibilityLevel {
+  return levels.subject ?? levels.global ?? defaultCompatibility;
+}
+
 /** A version as given in a path: a number, `latest` or -1 (the latest). */
 export type VersionSpec = number | "latest";
 
-const maxVersion = 2 ** 31 - 1;
+/** Versions and schema ids are positive signed 32-bit integers, as in Confluent's server. */
+const maxNumber = 2 ** 31 - 1;
 
 export function parseVersionSpec(text: string): VersionSpec {
   if (text === "latest" || text === "-1") return "latest";
   const version = /^[0-9]+$/.test(text) ? Number(text) : Number.NaN;
-  if (!Number.isInteger(version) || version < 1 || version > maxVersion) {
+  if (!Number.isInteger(version) || version < 1 || version > maxNumber) {
     throw new RegistryError(
       RegistryErrorCode.invalidVersion,
       `The specified version '${text}' is not a valid version id. Allowed values are between [1, 2^31-1] and the string "latest"`,
     );
   }
   return version;
+}
+
+/** A schema id from a path; one that cannot exist is simply not found. */
+export function parseSchemaId(text: string): number {
+  const id = /^[0-9]{1,10}$/.test(text) ? Number(text) : Number.NaN;
+  if (!Number.isInteger(id) || id < 1 || id > maxNumber) {
+    throw new RegistryError(RegistryErrorCode.schemaNotFound, `Schema ${text} not found`);
+  }
+  return id;
 }
 
 export function parseCompatibilityLevel(value: unknown): CompatibilityLevel {
@@ -90,9 +64,22 @@ export interface SchemaSubmission {
   references?: unknown;
 }
 
+/** JSON with object keys sorted: the same schema whatever order its attributes were written in. */
+function sortedKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortedKeys);
+  if (typeof value !== "object" || value === null) return value;
+  return Object.fromEntries(
+    Object.keys(value)
+      .sort()
+      .map((key) => [key, sortedKeys((value as Record<string, unknown>)[key])]),
+  );
+}
+
 /**
- * Validates a submitted Avro schema and answers its compact JSON text, the
- * form stored and compared. Only Avro without references is served.
+ * Validates a submitted Avro schema and answers its canonical text (compact
+ * JSON, object keys sorted; the order of fields and symbols is kept, as it
+ * matters to Avro), the form stored and compared. Only Avro without
+ * references is served.
  */
 export function canonicalSchema(submission: SchemaSubmission): string {
   if (submission.schemaType !== undefined && submission.schemaType !== "AVRO") {
@@ -123,7 +110,7 @@ export function canonicalSchema(submission: SchemaSubmission): string {
       `Invalid schema: ${error instanceof Error ? error.message : String(error)}`,
     );
   }
-  return JSON.stringify(parsed);
+  return JSON.stringify(sortedKeys(parsed));
 }
 
 function describeProblems(problems: CompatibilityProblem[]): string[] {
@@ -186,17 +173,21 @@ export class SchemaRegistryService {
     return this.store.versionsOfSchema(id);
   }
 
-  /** Registers a schema under a subject, or answers the version that already holds it. */
+  /** Registers a schema under a subject, or answers the live version that already holds it. */
   register(subject: string, submission: SchemaSubmission): Promise<Registration> {
     const schema = canonicalSchema(submission);
-    return this.store.register(subject, schema, (live, level) => {
+    return this.store.register(subject, schema, (live, levels) => {
+      const same = live.find((v) => v.schema === schema);
+      if (same !== undefined) return same;
+      const level = effective(levels);
       const problems = problemsAgainst(schema, live, level);
       if (problems.length > 0) {
         throw new RegistryError(
           RegistryErrorCode.incompatibleSchema,
-          `Schema being registered is incompatible with an earlier schema for subject "${subject}" (level ${level}), details: ${describeProblems(problems).join("; ")}`,
+          `Schema being registered is incompatible with an earlier schema for subject "${subject}" (level ${level}), details: ${describeProblems(problems).join("; ")}. Check a candidate first with POST /compatibility/subjects/${subject}/versions?verbose=true`,
         );
       }
+      return undefined;
     });
   }
 
@@ -243,7 +234,7 @@ export class SchemaRegistryService {
   }
 
   async globalLevel(): Promise<CompatibilityLevel> {
-    return (await this.store.compatibility(null)) ?? defaultCompatibility;
+    return effective({ subject: undefined, global: await this.store.compatibility(null) });
   }
 
   setGlobalLevel(value: unknown): Promise<CompatibilityLevel> {
@@ -296,7 +287,14 @@ export class SchemaRegistryService {
   }
 
   async deleteVersion(subject: string, spec: VersionSpec, permanent: boolean): Promise<number> {
-    const found = await this.version(subject, spec, permanent);
+    // A soft delete of "latest" means the latest live version; otherwise deleted ones count too.
+    const found = await this.version(subject, spec, spec !== "latest" || permanent);
+    if (!permanent && found.deleted) {
+      throw new RegistryError(
+        RegistryErrorCode.versionSoftDeleted,
+        `Subject '${subject}' Version ${found.version} was soft deleted. Set permanent=true to delete it permanently`,
+      );
+    }
     if (permanent) {
       if (!found.deleted) {
         throw new RegistryError(
@@ -312,7 +310,11 @@ export class SchemaRegistryService {
   }
 
   private async effectiveLevel(subject: string): Promise<CompatibilityLevel> {
-    return (await this.store.compatibility(subject)) ?? this.globalLevel();
+    const [own, global] = await Promise.all([
+      this.store.compatibility(subject),
+      this.store.compatibility(null),
+    ]);
+    return effective({ subject: own, global });
   }
 
   private async existingVersions(

@@ -12,10 +12,10 @@ import {
   type ProposedChange,
   parseNamespaceConfig,
   type RedriveLog,
+  type RegistryStore,
   WalError,
 } from "../../core/index.ts";
 import type { Logger } from "../../observability/index.ts";
-import type { RegistryStore } from "../../schema-registry/index.ts";
 import { createPool, transaction } from "./connection.ts";
 import { applyMigrations, type Migration, requireCurrentSchema } from "./migrations.ts";
 import { PostgresRedriveLog } from "./redrive-log.ts";

@@ -1,11 +1,11 @@
 import type pg from "pg";
-import type { CompatibilityLevel } from "../../core/index.ts";
-import {
-  defaultCompatibility,
-  type Registration,
-  type RegistryStore,
-  type StoredVersion,
-} from "../../schema-registry/index.ts";
+import type {
+  CompatibilityLevel,
+  ConfiguredLevels,
+  Registration,
+  RegistryStore,
+  StoredVersion,
+} from "../../core/index.ts";
 import { transaction } from "./connection.ts";
 
 interface VersionRow {
@@ -94,7 +94,7 @@ export class PostgresRegistryStore implements RegistryStore {
   register(
     subject: string,
     schema: string,
-    admit: (live: StoredVersion[], level: CompatibilityLevel) => void,
+    decide: (live: StoredVersion[], levels: ConfiguredLevels) => StoredVersion | undefined,
   ): Promise<Registration> {
     return this.run(async (client) => {
       // One registration per subject at a time: the check and the insert see the same versions.
@@ -102,38 +102,42 @@ export class PostgresRegistryStore implements RegistryStore {
         subject,
       ]);
       const live = await this.versionsWith(client, subject, false);
-      const same = live.find((v) => v.schema === schema);
-      if (same !== undefined) return { id: same.id, version: same.version, created: false };
-      const level = await this.levelWith(client, subject);
-      admit(live, level);
+      const levels = await this.levelsWith(client, subject);
+      const existing = decide(live, levels);
+      if (existing !== undefined) return { id: existing.id, version: existing.version };
+      // The no-op update makes RETURNING answer the id also when another subject's registration
+      // inserted the same schema concurrently (DO NOTHING would answer no row).
       const { rows: ids } = await client.query<{ id: number }>(
-        `WITH inserted AS (
-           INSERT INTO registry_schemas (schema) VALUES ($1) ON CONFLICT (schema) DO NOTHING RETURNING id
-         )
-         SELECT id FROM inserted UNION ALL SELECT id FROM registry_schemas WHERE schema = $1`,
+        `INSERT INTO registry_schemas (schema, fingerprint)
+         VALUES ($1, sha256(convert_to($1, 'UTF8')))
+         ON CONFLICT (fingerprint) DO UPDATE SET fingerprint = EXCLUDED.fingerprint
+         RETURNING id`,
         [schema],
       );
-      const id = (ids[0] as { id: number }).id;
-      const { rows: next } = await client.query<{ version: number }>(
-        "SELECT COALESCE(MAX(version), 0) + 1 AS version FROM registry_subject_versions WHERE subject = $1",
-        [subject],
+      const { rows: versions } = await client.query<{ version: number }>(
+        `INSERT INTO registry_subject_versions (subject, version, schema_id)
+         SELECT $1, COALESCE(MAX(version), 0) + 1, $2 FROM registry_subject_versions WHERE subject = $1
+         RETURNING version`,
+        [subject, ids[0]?.id],
       );
-      const version = (next[0] as { version: number }).version;
-      await client.query(
-        "INSERT INTO registry_subject_versions (subject, version, schema_id) VALUES ($1, $2, $3)",
-        [subject, version, id],
-      );
-      return { id, version, created: true };
+      const id = ids[0]?.id;
+      const version = versions[0]?.version;
+      if (id === undefined || version === undefined) {
+        throw new Error(`registering under '${subject}' stored no row`);
+      }
+      return { id, version };
     });
   }
 
-  private async levelWith(client: pg.PoolClient, subject: string): Promise<CompatibilityLevel> {
-    const { rows } = await client.query<{ compatibility: CompatibilityLevel }>(
-      `SELECT compatibility FROM registry_config WHERE subject IN ($1, $2)
-       ORDER BY subject = $1 DESC LIMIT 1`,
+  private async levelsWith(client: pg.PoolClient, subject: string): Promise<ConfiguredLevels> {
+    const { rows } = await client.query<{ subject: string; compatibility: CompatibilityLevel }>(
+      "SELECT subject, compatibility FROM registry_config WHERE subject IN ($1, $2)",
       [subject, globalRow],
     );
-    return rows[0]?.compatibility ?? defaultCompatibility;
+    return {
+      subject: rows.find((r) => r.subject === subject)?.compatibility,
+      global: rows.find((r) => r.subject === globalRow)?.compatibility,
+    };
   }
 
   compatibility(subject: string | null): Promise<CompatibilityLevel | undefined> {

@@ -1,26 +1,28 @@
 /**
- * A registry URL split for use: the base to append API paths to, the
- * credentials it carries as an HTTP Basic header, and a form safe to show.
+ * A registry URL split for use: the base to append API paths to (safe to
+ * show: without credentials) and the credentials it carries, for HTTP Basic.
  */
 export function registryEndpoint(url: string): {
   base: string;
-  headers: Record<string, string>;
   auth: { username: string; password: string } | undefined;
-  shown: string;
 } {
   const parsed = new URL(url);
   const username = decodeURIComponent(parsed.username);
   const password = decodeURIComponent(parsed.password);
   parsed.username = "";
   parsed.password = "";
-  const base = parsed.toString().replace(/\/+$/, "");
-  const hasCredentials = username !== "" || password !== "";
   return {
-    base,
-    headers: hasCredentials
-      ? { authorization: `Basic ${Buffer.from(`${username}:${password}`).toString("base64")}` }
-      : {},
-    auth: hasCredentials ? { username, password } : undefined,
-    shown: base,
+    base: parsed.toString().replace(/\/+$/, ""),
+    auth: username !== "" || password !== "" ? { username, password } : undefined,
   };
+}
+
+/** Whether a secret may travel to this registry: over TLS, or without leaving the machine. */
+export function safeForSecrets(base: string): boolean {
+  const { protocol, hostname } = new URL(base);
+  return protocol === "https:" || ["127.0.0.1", "localhost", "[::1]"].includes(hostname);
+}
+
+export function basicAuthorization(auth: { username: string; password: string }): string {
+  return `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString("base64")}`;
 }

@@ -1,7 +1,11 @@
-import { type CompatibilityLevel, describeError, ErrorCode, WalError } from "../../core/index.ts";
-import { registryEndpoint } from "./endpoint.ts";
-
-const mediaType = "application/vnd.schemaregistry.v1+json";
+import {
+  type CompatibilityLevel,
+  describeError,
+  ErrorCode,
+  registryMediaType,
+  WalError,
+} from "../../core/index.ts";
+import { basicAuthorization, registryEndpoint, safeForSecrets } from "./endpoint.ts";
 
 /** A subject version as the registry answers it. */
 export interface RegistryVersion {
@@ -14,7 +18,10 @@ export interface RegistryVersion {
 export interface RegistryHttpOptions {
   /** Per-request timeout. @default 5000 */
   timeoutMs?: number;
-  /** Sent as the HTTP Basic password when the URL carries no credentials (the control plane's admin token). */
+  /**
+   * Sent as the HTTP Basic password when the URL carries no credentials (the
+   * control plane's admin token); only over https or to this machine.
+   */
   token?: string;
 }
 
@@ -25,24 +32,24 @@ export interface RegistryHttpOptions {
  * empty); an unreachable registry or a 5xx is WAL_REGISTRY_UNAVAILABLE.
  */
 export class RegistryHttp {
-  readonly shown: string;
-  private readonly base: string;
+  /** The registry's URL without credentials, for messages. */
+  readonly base: string;
   private readonly headers: Record<string, string>;
   private readonly timeoutMs: number;
 
   constructor(url: string, options: RegistryHttpOptions = {}) {
-    const endpoint = registryEndpoint(url);
-    this.base = endpoint.base;
-    this.shown = endpoint.shown;
+    const { base, auth } = registryEndpoint(url);
+    this.base = base;
     this.timeoutMs = options.timeoutMs ?? 5_000;
-    const token = options.token;
+    const token = options.token ?? "";
+    const credentials =
+      auth ??
+      (token !== "" && safeForSecrets(base) ? { username: "wal", password: token } : undefined);
     this.headers =
-      endpoint.auth === undefined && token !== undefined && token !== ""
-        ? { authorization: `Basic ${Buffer.from(`wal:${token}`).toString("base64")}` }
-        : endpoint.headers;
+      credentials === undefined ? {} : { authorization: basicAuthorization(credentials) };
   }
 
-  /** A GET's JSON body; undefined when the registry answers 404. */
+  /** A GET's JSON body; undefined when the registry answers 404; any other refusal is WAL_REGISTRY_UNAVAILABLE. */
   async get<T>(path: string): Promise<T | undefined> {
     const { status, body } = await this.call("GET", path);
     return status === 404 ? undefined : (body as T);
@@ -81,8 +88,8 @@ export class RegistryHttp {
       response = await fetch(`${this.base}${path}`, {
         method,
         headers: {
-          accept: mediaType,
-          ...(body === undefined ? {} : { "content-type": mediaType }),
+          accept: registryMediaType,
+          ...(body === undefined ? {} : { "content-type": registryMediaType }),
           ...this.headers,
         },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
@@ -104,35 +111,42 @@ export class RegistryHttp {
     if (response.ok || (response.status === 404 && method === "GET")) {
       return { status: response.status, body: parsed };
     }
+    // A read refused (credentials, a proxy) says nothing about the caller's request.
+    if (method === "GET") {
+      throw this.unavailable(`GET ${path} answered ${response.status}: ${messageOf(parsed)}`);
+    }
     throw this.refused(method, path, response.status, parsed);
   }
 
   private refused(method: string, path: string, status: number, body: unknown): WalError {
-    const message = (body as { message?: unknown } | undefined)?.message ?? "";
-    const said = `${method} ${path} answered ${status}: ${String(message)}`;
+    const said = `${method} ${path} answered ${status}: ${messageOf(body)}`;
     if (status === 401 || status === 403) {
       return new WalError(
         ErrorCode.unauthorized,
-        `the schema registry at ${this.shown} refused the change (${said}); give the control plane's admin token (WAL_ADMIN_TOKEN) or credentials in the registry URL`,
+        `the schema registry at ${this.base} refused the change (${said}); give the control plane's admin token (WAL_ADMIN_TOKEN; sent only over https or to this machine) or credentials in the registry URL`,
       );
     }
     if (status === 409) {
       return new WalError(
         ErrorCode.schemaIncompatible,
-        `the schema registry at ${this.shown} refused an incompatible schema (${said}); run 'wal schema check --registry ${this.shown}' for the details`,
+        `the schema registry at ${this.base} refused an incompatible schema (${said}); run 'wal schema check --registry ${this.base}' for the details`,
       );
     }
     return new WalError(
       ErrorCode.invalidArgument,
-      `the schema registry at ${this.shown} refused the request (${said})`,
+      `the schema registry at ${this.base} refused the request (${said})`,
     );
   }
 
   private unavailable(reason: string, cause?: unknown): WalError {
     return new WalError(
       ErrorCode.registryUnavailable,
-      `the schema registry at ${this.shown} did not answer (${reason}); check that it runs and the registry URL (--schema-registry-url, WAL_SCHEMA_REGISTRY_URL), then retry`,
+      `the schema registry at ${this.base} did not answer as expected (${reason}); check that it runs, the registry URL (WAL_SCHEMA_REGISTRY_URL) and its credentials, then retry`,
       { canRetry: true, ...(cause === undefined ? {} : { cause }) },
     );
   }
+}
+
+function messageOf(body: unknown): string {
+  return String((body as { message?: unknown } | undefined)?.message ?? "");
 }

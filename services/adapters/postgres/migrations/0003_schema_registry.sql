@@ -5,8 +5,11 @@
 
 CREATE TABLE registry_schemas (
   id          serial      PRIMARY KEY,
-  -- The schema as compact JSON text: the same schema registered twice gets the same id.
-  schema      text        NOT NULL UNIQUE,
+  -- The schema's canonical JSON text (compact, object keys sorted).
+  schema      text        NOT NULL,
+  -- sha256 of that text: the same schema registered twice gets the same id. (A unique index
+  -- on the text itself would refuse schemas longer than a btree entry holds.)
+  fingerprint bytea       NOT NULL UNIQUE,
   created_at  timestamptz NOT NULL DEFAULT now()
 );
 
