@@ -61,8 +61,16 @@ describe("Avro payloads: the gateway checks them against the registry, the SDK w
 
   after(() => registry.stop());
 
-  const fixture = (t: Parameters<typeof webhookFixture>[0]) =>
-    webhookFixture(t, "avro", { payload: { subject } }, { WAL_SCHEMA_REGISTRY_URL: registry.url });
+  const fixture = (
+    t: Parameters<typeof webhookFixture>[0],
+    overrides: Parameters<typeof webhookFixture>[2] = {},
+  ) =>
+    webhookFixture(
+      t,
+      "avro",
+      { payload: { subject }, ...overrides },
+      { WAL_SCHEMA_REGISTRY_URL: registry.url },
+    );
 
   it("accepts payloads of every version under the subject and delivers them as written", async (t) => {
     const { namespace, receiver, client: wal, startOne } = await fixture(t);
@@ -194,7 +202,10 @@ describe("Avro payloads: the gateway checks them against the registry, the SDK w
   });
 
   it("SDK: an answer lost on the way back is retried with the same key, and the target applies it once", async (t) => {
-    const { namespace, receiver, startOne, gatewayAddress } = await fixture(t);
+    // Short tiers: the first copy fails and waits in a tier while its duplicate waits behind it.
+    const { namespace, receiver, startOne, gatewayAddress } = await fixture(t, {
+      retry: { tiers: ["200ms", "500ms"] },
+    });
     const proxy = await ResponseDroppingProxy.start(gatewayAddress);
     t.after(() => proxy.close());
     const producer = new WalProducer<Order>({
@@ -217,6 +228,7 @@ describe("Avro payloads: the gateway checks them against the registry, the SDK w
     const ids = log.map((r) => r.headers["wal-entry-id"]);
     assert.deepEqual(ids, [receipt.id, receipt.id, after.id]);
 
+    receiver.failNext(3, 503);
     await startOne();
     await eventually("two deliveries", 30_000, async () =>
       receiver.calls.length >= 2 ? true : undefined,
@@ -225,6 +237,11 @@ describe("Avro payloads: the gateway checks them against the registry, the SDK w
       receiver.calls.map((c) => c.entryId),
       [receipt.id, after.id],
       "the twice-written entry is delivered once, before the next write of its key",
+    );
+    assert.equal(
+      receiver.calls[0]?.attempt,
+      4,
+      "delivered at its 4th try, after waiting in a tier",
     );
   });
 });
