@@ -55,10 +55,10 @@ export function spawnService(
 
 /** A temporary namespaces file for the services a benchmark spawns; `remove` deletes it. */
 export async function benchNamespacesFile(
-  namespace: NamespaceConfigInput,
+  ...namespaces: NamespaceConfigInput[]
 ): Promise<{ path: string; remove: () => Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), "wal-bench-"));
   const path = join(dir, "namespaces.json");
-  await writeFile(path, JSON.stringify({ namespaces: [namespace] }));
+  await writeFile(path, JSON.stringify({ namespaces }));
   return { path, remove: () => rm(dir, { recursive: true, force: true }) };
 }

@@ -51,3 +51,27 @@ export function formatTable(header: string[], rows: string[][]): string {
   const line = (cells: string[]) => cells.map((c, i) => c.padStart(widths[i] ?? 0)).join("  ");
   return [line(header), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(line)].join("\n");
 }
+
+export const loadTableHeader = [
+  "system",
+  "concurrency",
+  "writes",
+  "failed",
+  "writes/s",
+  "p50 ms",
+  "p99 ms",
+];
+
+/** One row of a load table: what was measured, at which concurrency, and how it went. */
+export function loadRow(system: string, concurrency: number, result: LoadResult): string[] {
+  const ok = result.count - result.failures;
+  return [
+    system,
+    String(concurrency),
+    String(ok),
+    String(result.failures),
+    (ok / result.seconds).toFixed(0),
+    percentile(result.latenciesMs, 50).toFixed(2),
+    percentile(result.latenciesMs, 99).toFixed(2),
+  ];
+}

@@ -2,7 +2,7 @@ import type { Kafka } from "kafkajs";
 import { createIdempotentProducer, deleteNamespaceTopics } from "../adapters/kafka/index.ts";
 import { WalClient } from "../client/index.ts";
 import { benchNamespacesFile, type SpawnedService, spawnService } from "./spawn.ts";
-import { formatTable, type LoadResult, percentile, runLoad } from "./stats.ts";
+import { formatTable, loadRow, loadTableHeader, runLoad } from "./stats.ts";
 
 export interface WriteBenchOptions {
   kafka: Kafka;
@@ -11,19 +11,6 @@ export interface WriteBenchOptions {
   writesPerLevel: number;
   payloadBytes: number;
   partitions: number;
-}
-
-function row(system: string, concurrency: number, result: LoadResult): string[] {
-  const ok = result.count - result.failures;
-  return [
-    system,
-    String(concurrency),
-    String(ok),
-    String(result.failures),
-    (ok / result.seconds).toFixed(0),
-    percentile(result.latenciesMs, 50).toFixed(2),
-    percentile(result.latenciesMs, 99).toFixed(2),
-  ];
 }
 
 /**
@@ -72,7 +59,7 @@ export async function benchWrite(
         const outcome = await walClient.write({ namespace, key: `key-${i % 1000}`, payload });
         return outcome.durable === "TRUE";
       });
-      rows.push(row("wal WriteToLog (gRPC)", concurrency, wal));
+      rows.push(loadRow("wal WriteToLog (gRPC)", concurrency, wal));
       progress(`concurrency ${concurrency}: raw kafkajs…`);
       const raw = await runLoad(options.writesPerLevel, concurrency, async (i) => {
         await producer.send({
@@ -82,7 +69,7 @@ export async function benchWrite(
         });
         return true;
       });
-      rows.push(row("raw kafkajs producer", concurrency, raw));
+      rows.push(loadRow("raw kafkajs producer", concurrency, raw));
     }
   } finally {
     client?.close();
@@ -93,8 +80,5 @@ export async function benchWrite(
     await admin.disconnect().catch(() => undefined);
     await namespacesFile.remove();
   }
-  return formatTable(
-    ["system", "concurrency", "writes", "failed", "writes/s", "p50 ms", "p99 ms"],
-    rows,
-  );
+  return formatTable(loadTableHeader, rows);
 }

@@ -5,7 +5,7 @@ import type { Kafka } from "kafkajs";
 import { createKafka } from "../adapters/kafka/index.ts";
 import { createNamespaceChangePublisher } from "../adapters/nats/index.ts";
 import { PostgresNamespaceStore } from "../adapters/postgres/index.ts";
-import { benchDelay, benchWrite, formatTable, percentile } from "../bench/index.ts";
+import { benchAvro, benchDelay, benchWrite, formatTable, percentile } from "../bench/index.ts";
 import {
   addSettings,
   measureConfigPropagation,
@@ -92,6 +92,43 @@ export function registerBenchCommand(program: Command): void {
         }),
       ),
     ["kafkaBrokers"],
+  );
+
+  addSettings(
+    bench
+      .command("avro")
+      .description(
+        "WriteToLog of Avro payloads checked against the schema registry (a control plane it starts) vs the same bytes to a namespace without a payload subject, and the WalProducer SDK",
+      )
+      .option("--concurrency <list>", "concurrent writers per level", "1,16,64")
+      .option("--writes <n>", "writes per level and system (bounded load)", "3000")
+      .option(
+        "--note-chars <n>",
+        "length of the record's text field (sets the payload size)",
+        "200",
+      )
+      .option("--partitions <n>", "partitions of both namespaces", "6")
+      .action((options: Record<string, string>) =>
+        runKafkaBench(options, (kafka, kafkaBrokers, progress) => {
+          const [writes] = positiveInts("--writes", options.writes ?? "");
+          const [noteChars] = positiveInts("--note-chars", options.noteChars ?? "");
+          const [partitions] = positiveInts("--partitions", options.partitions ?? "");
+          const { databaseUrl } = readSettings(options, ["databaseUrl"]);
+          return benchAvro(
+            {
+              kafka,
+              kafkaBrokers,
+              databaseUrl,
+              concurrencies: positiveInts("--concurrency", options.concurrency ?? ""),
+              writesPerLevel: writes as number,
+              noteChars: noteChars as number,
+              partitions: partitions as number,
+            },
+            progress,
+          );
+        }),
+      ),
+    ["kafkaBrokers", "databaseUrl"],
   );
 
   addSettings(

@@ -78,6 +78,13 @@ export class RegistryHttp {
     return (body as { id: number }).id;
   }
 
+  /** Deletes a subject for good (a soft delete, then the permanent one). */
+  async deleteSubject(subject: string): Promise<void> {
+    const path = `/subjects/${encodeURIComponent(subject)}`;
+    await this.call("DELETE", path);
+    await this.call("DELETE", `${path}?permanent=true`);
+  }
+
   private async call(
     method: string,
     path: string,
