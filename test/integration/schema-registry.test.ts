@@ -259,6 +259,16 @@ describe("schema registry API: WAL control plane only", () => {
 
   after(() => registry.stop());
 
+  /** Registers a schema with the admin token. */
+  const register = (subject: string, schema: object) =>
+    call(
+      registry.url,
+      "POST",
+      `/subjects/${subject}/versions`,
+      { schema: JSON.stringify(schema) },
+      registryAdminToken,
+    );
+
   it("needs the admin token to change the registry, and serves reads without it", async () => {
     const subject = uniqueName("auth-value");
     const anonymous = await call(registry.url, "POST", `/subjects/${subject}/versions`, {
@@ -275,27 +285,14 @@ describe("schema registry API: WAL control plane only", () => {
       "wrong-token-0123456789",
     );
     assert.equal(wrong.status, 401);
-    const registered = await call(
-      registry.url,
-      "POST",
-      `/subjects/${subject}/versions`,
-      { schema: JSON.stringify(user) },
-      registryAdminToken,
-    );
+    const registered = await register(subject, user);
     assert.equal(registered.status, 200);
     assert.equal((await call(registry.url, "GET", `/subjects/${subject}/versions`)).status, 200);
   });
 
   it("explains an incompatible schema by field and rule", async () => {
     const subject = uniqueName("explain-value");
-    const post = (schema: object) =>
-      call(
-        registry.url,
-        "POST",
-        `/subjects/${subject}/versions`,
-        { schema: JSON.stringify(schema) },
-        registryAdminToken,
-      );
+    const post = (schema: object) => register(subject, schema);
     await post(user);
     const refused = await post(withField({ name: "country", type: "string" }));
     assert.equal(refused.status, 409);
@@ -326,17 +323,7 @@ describe("schema registry API: WAL control plane only", () => {
     const schemas = [1, 2, 3, 4, 5].map((n) =>
       withField({ name: `extra${n}`, type: "int", default: n }),
     );
-    const answers = await Promise.all(
-      schemas.map((schema) =>
-        call(
-          registry.url,
-          "POST",
-          `/subjects/${subject}/versions`,
-          { schema: JSON.stringify(schema) },
-          registryAdminToken,
-        ),
-      ),
-    );
+    const answers = await Promise.all(schemas.map((schema) => register(subject, schema)));
     for (const answer of answers) assert.equal(answer.status, 200, JSON.stringify(answer.body));
     const versions = await call(registry.url, "GET", `/subjects/${subject}/versions`);
     assert.deepEqual(versions.body, [1, 2, 3, 4, 5]);
@@ -351,31 +338,14 @@ describe("schema registry API: WAL control plane only", () => {
       doc: "x".repeat(5_000),
     };
     const subjects = [1, 2, 3, 4, 5].map((n) => uniqueName(`same-${n}-value`));
-    const answers = await Promise.all(
-      subjects.map((subject) =>
-        call(
-          registry.url,
-          "POST",
-          `/subjects/${subject}/versions`,
-          { schema: JSON.stringify(documented) },
-          registryAdminToken,
-        ),
-      ),
-    );
+    const answers = await Promise.all(subjects.map((subject) => register(subject, documented)));
     for (const answer of answers) assert.equal(answer.status, 200, JSON.stringify(answer.body));
     assert.equal(new Set(answers.map((a) => (a.body as { id: number }).id)).size, 1);
   });
 
   it("soft-deletes a version, then deletes it permanently", async () => {
     const subject = uniqueName("delete-value");
-    const post = (schema: object) =>
-      call(
-        registry.url,
-        "POST",
-        `/subjects/${subject}/versions`,
-        { schema: JSON.stringify(schema) },
-        registryAdminToken,
-      );
+    const post = (schema: object) => register(subject, schema);
     await post(user);
     await post(withField({ name: "note", type: "string", default: "" }));
     const admin = (method: string, path: string) =>
