@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { SchemaRegistry, SchemaType } from "@kafkajs/confluent-schema-registry";
+import { SchemaRegistry } from "@kafkajs/confluent-schema-registry";
 import { WalProducer } from "../../services/client/index.ts";
 import { topicNames } from "../../services/core/index.ts";
 import { readTopic } from "../support/kafka.ts";
@@ -34,10 +34,6 @@ const otherSchema = {
   namespace: "test.avro",
   fields: [{ name: "refundId", type: "string" }],
 };
-const avro = (schema: object): { type: SchemaType.AVRO; schema: string } => ({
-  type: SchemaType.AVRO,
-  schema: JSON.stringify(schema),
-});
 
 describe("Avro payloads: the gateway checks them against the registry, the SDK writes them", () => {
   let registry: RunningRegistry;

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { SchemaRegistry, SchemaType } from "@kafkajs/confluent-schema-registry";
+import { SchemaRegistry } from "@kafkajs/confluent-schema-registry";
 import { type RunningRegistry, registryAdminToken, startRegistry } from "../support/registry.ts";
 import { uniqueName } from "../support/servers.ts";
 
@@ -18,10 +18,6 @@ const user = {
 const withField = (field: { name: string; type: unknown; default?: unknown }, base = user) => ({
   ...base,
   fields: [...base.fields, field],
-});
-const avro = (schema: object): { type: SchemaType.AVRO; schema: string } => ({
-  type: SchemaType.AVRO,
-  schema: JSON.stringify(schema),
 });
 
 interface Answer {

@@ -1,3 +1,4 @@
+import { SchemaType } from "@kafkajs/confluent-schema-registry";
 import { createSchema } from "./postgres.ts";
 import { WalProcess } from "./wal-process.ts";
 
@@ -29,4 +30,9 @@ export async function startRegistry(prefix = "registry"): Promise<RunningRegistr
       await schema.drop();
     },
   };
+}
+
+/** An Avro schema as @kafkajs/confluent-schema-registry takes it. */
+export function avro(schema: object): { type: SchemaType.AVRO; schema: string } {
+  return { type: SchemaType.AVRO, schema: JSON.stringify(schema) };
 }
