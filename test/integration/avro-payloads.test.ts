@@ -4,7 +4,12 @@ import { SchemaRegistry } from "@kafkajs/confluent-schema-registry";
 import { WalProducer } from "../../services/client/index.ts";
 import { topicNames } from "../../services/core/index.ts";
 import { readTopic } from "../support/kafka.ts";
-import { type RunningRegistry, registryAdminToken, startRegistry } from "../support/registry.ts";
+import {
+  avro,
+  type RunningRegistry,
+  registryAdminToken,
+  startRegistry,
+} from "../support/registry.ts";
 import { ResponseDroppingProxy } from "../support/response-dropping-proxy.ts";
 import { eventually, uniqueName } from "../support/servers.ts";
 import { webhookFixture } from "../support/webhook-fixture.ts";

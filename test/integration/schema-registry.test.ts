@@ -1,7 +1,12 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { SchemaRegistry } from "@kafkajs/confluent-schema-registry";
-import { type RunningRegistry, registryAdminToken, startRegistry } from "../support/registry.ts";
+import {
+  avro,
+  type RunningRegistry,
+  registryAdminToken,
+  startRegistry,
+} from "../support/registry.ts";
 import { uniqueName } from "../support/servers.ts";
 
 const mediaType = "application/vnd.schemaregistry.v1+json";
