@@ -178,13 +178,15 @@ export async function checkSchemasAgainstRegistry(
     const current = parseJson(await readFile(join(dir, path), "utf8"), path);
     const problems = checkCompatibility(current, earlier, level);
     const against = `${level} against subject ${subject} in the registry`;
-    if (problems.length === 0) {
-      report.push(`ok      ${path} (${against})`);
-      continue;
-    }
-    broken = true;
-    report.push(`BROKEN  ${path} (${against})`);
+    report.push(`${problems.length === 0 ? "ok    " : "BROKEN"}  ${path} (${against})`);
     for (const p of problems) report.push(`        ${p.rule}: ${p.reason}`);
+    broken ||= problems.length > 0;
+    const applied = await registry.level(subject);
+    if (applied !== undefined && applied !== level) {
+      report.push(
+        `        note: the registry applies ${applied} to ${subject}, not ${level} as ${levelsFile} says; 'wal schema register' sets it`,
+      );
+    }
   }
   return { report, broken };
 }

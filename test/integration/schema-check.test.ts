@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { promisify } from "node:util";
+import { RegistryHttp } from "../../services/adapters/schema-registry/index.ts";
 import { registryAdminToken, startRegistry } from "../support/registry.ts";
 import { runWal } from "../support/wal-process.ts";
 
@@ -142,6 +143,7 @@ describe("wal schema check", () => {
 
     const current = await withRegistry();
     assert.equal(current.code, 0, current.stdout);
+    assert.doesNotMatch(current.stdout, /note:/, "register set the subject's level");
     assert.match(
       current.stdout,
       /^ok {6}schemas\/avro\/order\.avsc \(BACKWARD against subject orders-value in the registry\)$/m,
@@ -171,6 +173,16 @@ describe("wal schema check", () => {
     assert.match(
       broken.stdout,
       /registry subject orders-value version 2 \(backward\).*cannot read "string" as "int"/,
+    );
+
+    await new RegistryHttp(registry.url, { token: registryAdminToken }).setSubjectLevel(
+      subject,
+      "NONE",
+    );
+    const drifted = await withRegistry();
+    assert.match(
+      drifted.stdout,
+      /note: the registry applies NONE to orders-value, not BACKWARD as schemas\/avro\/compatibility\.json says/,
     );
   });
 });

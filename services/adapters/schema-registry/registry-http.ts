@@ -66,6 +66,14 @@ export class RegistryHttp {
     );
   }
 
+  /** The level the registry applies to a subject (its own, else the global one). */
+  async level(subject: string): Promise<CompatibilityLevel | undefined> {
+    const answer = await this.get<{ compatibilityLevel?: CompatibilityLevel }>(
+      `/config/${encodeURIComponent(subject)}?defaultToGlobal=true`,
+    );
+    return answer?.compatibilityLevel;
+  }
+
   async setSubjectLevel(subject: string, level: CompatibilityLevel): Promise<void> {
     await this.call("PUT", `/config/${encodeURIComponent(subject)}`, { compatibility: level });
   }
