@@ -32,6 +32,9 @@ const gatewaySettings = [
   "writeTimeoutMs",
   "maxInFlight",
   "schemaRegistryUrl",
+  "tlsCert",
+  "tlsKey",
+  "tlsClientCa",
 ] as const satisfies readonly SettingName[];
 const processorSettings = [
   "kafkaBrokers",

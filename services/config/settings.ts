@@ -89,6 +89,28 @@ export const settingSpecs = {
     description: "writes in flight at once before the gateway sheds with WAL_OVERLOADED",
     schema: positiveInt,
   }),
+  tlsCert: spec({
+    flag: "--tls-cert <file>",
+    env: "WAL_TLS_CERT",
+    defaultValue: "",
+    description: "PEM certificate chain of the gateway's gRPC server; with --tls-key it serves TLS",
+    schema: z.string(),
+  }),
+  tlsKey: spec({
+    flag: "--tls-key <file>",
+    env: "WAL_TLS_KEY",
+    defaultValue: "",
+    description: "PEM private key of --tls-cert",
+    schema: z.string(),
+  }),
+  tlsClientCa: spec({
+    flag: "--tls-client-ca <file>",
+    env: "WAL_TLS_CLIENT_CA",
+    defaultValue: "",
+    description:
+      "PEM CA bundle: clients must present a certificate it signed (mutual TLS); needs --tls-cert",
+    schema: z.string(),
+  }),
   metricsPort: spec({
     flag: "--metrics-port <port>",
     env: "WAL_METRICS_PORT",

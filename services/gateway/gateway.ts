@@ -10,9 +10,10 @@ import { ErrorCode, type NamespaceConfig, type NamespaceSource, WalError } from 
 import type { Logger } from "../observability/index.ts";
 import { startGrpcServer } from "./grpc-server.ts";
 import { startHttpServer } from "./http-server.ts";
+import { type GatewayTlsFiles, grpcServerCredentials } from "./tls.ts";
 import { WriteHandler } from "./write-handler.ts";
 
-export interface GatewayOptions {
+export interface GatewayOptions extends GatewayTlsFiles {
   kafka: Kafka;
   namespaces: NamespaceSource;
   /** Only namespaces of this shard are served; writes to others get WAL_WRONG_SHARD. */
@@ -36,6 +37,8 @@ export interface RunningGateway {
 
 export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
   const { kafka, logger } = options;
+  // Bad TLS files are found before anything is opened.
+  const tls = await grpcServerCredentials(options);
   // A namespace takes writes only once its topic exists: a write to a missing topic could only
   // end UNKNOWN after the producer's retries.
   const writable = new Set<string>();
@@ -95,11 +98,17 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const handler = new WriteHandler(lookup, appender, { ...options, payloadSchemas }, logger);
 
   let ready = true;
-  const grpcServer = await startGrpcServer(handler, options.host, options.grpcPort);
+  const grpcServer = await startGrpcServer(
+    handler,
+    options.host,
+    options.grpcPort,
+    tls.credentials,
+  );
   const httpServer = await startHttpServer(handler, options.host, options.httpPort, () => ready);
   logger.info(
     {
       grpc: `${options.host}:${grpcServer.port}`,
+      grpcTls: tls.mode,
       http: `${options.host}:${httpServer.port}`,
       shard: options.shard,
       namespaces: [...writable],

@@ -27,11 +27,12 @@ function metadataCarrier(metadata: grpc.Metadata): Record<string, string | undef
   return carrier;
 }
 
-/** Serves wal.v1.WriteAheadLog over gRPC on the shared write handler. */
+/** Serves wal.v1.WriteAheadLog over gRPC (plaintext, TLS or mutual TLS) on the shared write handler. */
 export async function startGrpcServer(
   handler: WriteHandler,
   host: string,
   port: number,
+  credentials: grpc.ServerCredentials,
 ): Promise<{ port: number; stop: () => Promise<void> }> {
   const server = new grpc.Server({
     "grpc.max_receive_message_length": maxGrpcMessageBytes,
@@ -72,7 +73,7 @@ export async function startGrpcServer(
     },
   });
   const boundPort = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(`${host}:${port}`, grpc.ServerCredentials.createInsecure(), (error, bound) =>
+    server.bindAsync(`${host}:${port}`, credentials, (error, bound) =>
       error ? reject(error) : resolve(bound),
     ),
   );
