@@ -146,7 +146,10 @@ describe("gateway over mutual TLS, written to by the SDK", () => {
       WAL_NAMESPACES_FILE: "topology/namespaces.json",
     });
     assert.notEqual(started.code, 0);
-    assert.match(started.stderr, /cannot start: --tls-cert \(WAL_TLS_CERT\) and --tls-key \(WAL_TLS_KEY\) go together/);
+    assert.match(
+      started.stderr,
+      /cannot start: --tls-cert \(WAL_TLS_CERT\) and --tls-key \(WAL_TLS_KEY\) go together/,
+    );
     assert.throws(
       () =>
         new WalProducer({
