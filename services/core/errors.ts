@@ -7,6 +7,7 @@ export const ErrorCode = {
   namespaceNotFound: "WAL_NAMESPACE_NOT_FOUND",
   wrongShard: "WAL_WRONG_SHARD",
   targetNotAllowed: "WAL_TARGET_NOT_ALLOWED",
+  clientNotAllowed: "WAL_CLIENT_NOT_ALLOWED",
   payloadTooLarge: "WAL_PAYLOAD_TOO_LARGE",
   invalidPayload: "WAL_INVALID_PAYLOAD",
   unknownSchema: "WAL_UNKNOWN_SCHEMA",

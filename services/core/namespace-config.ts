@@ -137,8 +137,9 @@ const namespaceConfig = z
       )
       .default("default"),
     /**
-     * Client identities (mTLS subject names) allowed to write; empty allows
-     * every authenticated client. Enforced once the gateway authenticates clients.
+     * Client identities allowed to write: the common names (CN) of client
+     * certificates, checked by gateways serving mutual TLS. Empty allows
+     * every client; a namespace that lists any refuses unauthenticated calls.
      * @default []
      */
     allowedClients: z.array(z.string().min(1)).default([]),

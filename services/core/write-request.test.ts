@@ -28,9 +28,17 @@ const events = parseNamespaceConfig({
   defaultTarget: "topic",
 });
 
+const payments = parseNamespaceConfig({
+  name: "payments",
+  allowedClients: ["billing", "refunds"],
+  targets: { topic: { type: "kafka-topic", topic: "payments.out" } },
+  defaultTarget: "topic",
+});
+
 const namespaces = new Map<string, NamespaceConfig>([
   [orders.name, orders],
   [events.name, events],
+  [payments.name, payments],
 ]);
 const find = (name: string) => namespaces.get(name);
 
@@ -41,6 +49,7 @@ interface RequestOverrides {
   payload?: Buffer;
   lifecycle?: Partial<WriteRequest["lifecycle"]>;
   target?: Partial<WriteRequest["target"]>;
+  client?: WriteRequest["client"];
 }
 
 function request(overrides: RequestOverrides = {}): WriteRequest {
@@ -51,6 +60,7 @@ function request(overrides: RequestOverrides = {}): WriteRequest {
     payload: overrides.payload ?? Buffer.from('{"total":42}'),
     lifecycle: { delayMs: 0, deliverAtMs: 0, ttlMs: 0, ...overrides.lifecycle },
     target: { name: "", operation: "UPSERT", resource: "", ...overrides.target },
+    ...(overrides.client === undefined ? {} : { client: overrides.client }),
   };
 }
 
@@ -344,5 +354,33 @@ describe("buildEntry against the target's own limits", () => {
       now,
     );
     assert.equal(entry.target.resource, "r".repeat(300));
+  });
+});
+
+describe("allowedClients", () => {
+  it("admits a listed client, and anyone where the namespace lists none", () => {
+    const entry = buildEntry(
+      request({ namespace: "payments", client: { name: "billing" } }),
+      find,
+      now,
+    );
+    assert.equal(entry.namespace, "payments");
+    buildEntry(request({ client: { name: "anyone" } }), find, now);
+    buildEntry(request(), find, now);
+  });
+
+  it("refuses an unlisted client and an unauthenticated call with WAL_CLIENT_NOT_ALLOWED", () => {
+    const stranger = assertRejected(
+      { namespace: "payments", client: { name: "marketing" } },
+      "WAL_CLIENT_NOT_ALLOWED",
+      "namespace",
+    );
+    assert.match(stranger.message, /client 'marketing' may not write to namespace 'payments'/);
+    const anonymous = assertRejected(
+      { namespace: "payments" },
+      "WAL_CLIENT_NOT_ALLOWED",
+      "namespace",
+    );
+    assert.match(anonymous.message, /did not authenticate its client.*mutual TLS/);
   });
 });

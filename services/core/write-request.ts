@@ -13,6 +13,8 @@ export interface WriteRequest {
   payload: Buffer;
   lifecycle: { delayMs: number; deliverAtMs: number; ttlMs: number; jitterMs?: number };
   target: { name: string; operation: string; resource: string };
+  /** Who sent it, when the transport authenticated the caller (mutual TLS); absent otherwise. */
+  client?: { name: string };
 }
 
 export const maxIdempotencyKeyLength = 256;
@@ -35,11 +37,31 @@ export function entryIdFor(namespace: string, idempotencyKey: string): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
 }
 
+/** A namespace that lists `allowedClients` takes writes only from those, authenticated. */
+function requireAllowedClient(ns: NamespaceConfig, client: WriteRequest["client"]): void {
+  if (ns.allowedClients.length === 0) return;
+  if (client === undefined) {
+    throw new WalError(
+      ErrorCode.clientNotAllowed,
+      `namespace '${ns.name}' takes writes only from the clients it lists (allowedClients), and this call did not authenticate its client; write over gRPC with a client certificate to a gateway serving mutual TLS (--tls-client-ca)`,
+      { field: "namespace" },
+    );
+  }
+  if (!ns.allowedClients.includes(client.name)) {
+    throw new WalError(
+      ErrorCode.clientNotAllowed,
+      `client '${client.name}' may not write to namespace '${ns.name}'; add it to the namespace's allowedClients, or use a certificate it lists`,
+      { field: "namespace" },
+    );
+  }
+}
+
 /**
  * Checks a write against its namespace's config and builds the log entry.
  * Pure: the clock and the namespace lookup are passed in.
- * Throws WalError (WAL_NAMESPACE_NOT_FOUND, WAL_INVALID_ARGUMENT,
- * WAL_PAYLOAD_TOO_LARGE, WAL_TARGET_NOT_ALLOWED) naming the field at fault.
+ * Throws WalError (WAL_NAMESPACE_NOT_FOUND, WAL_CLIENT_NOT_ALLOWED,
+ * WAL_INVALID_ARGUMENT, WAL_PAYLOAD_TOO_LARGE, WAL_TARGET_NOT_ALLOWED)
+ * naming the field at fault.
  */
 export function buildEntry(
   request: WriteRequest,
@@ -56,6 +78,7 @@ export function buildEntry(
       { field: "namespace" },
     );
   }
+  requireAllowedClient(ns, request.client);
 
   if (request.key === "" && ns.limits.requireKey) {
     throw invalid(

@@ -103,6 +103,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     options.host,
     options.grpcPort,
     tls.credentials,
+    tls.mode === "mutual-tls",
   );
   const httpServer = await startHttpServer(handler, options.host, options.httpPort, () => ready);
   logger.info(

@@ -27,12 +27,24 @@ function metadataCarrier(metadata: grpc.Metadata): Record<string, string | undef
   return carrier;
 }
 
+/**
+ * The caller's identity when mutual TLS verified its certificate: the
+ * certificate's common name. Without a verified certificate there is none.
+ */
+function clientOf(call: grpc.ServerUnaryCall<unknown, unknown>): { name: string } | undefined {
+  const common = call.getAuthContext().sslPeerCertificate?.subject?.CN;
+  const name = Array.isArray(common) ? common[0] : common;
+  return name === undefined || name === "" ? undefined : { name };
+}
+
 /** Serves wal.v1.WriteAheadLog over gRPC (plaintext, TLS or mutual TLS) on the shared write handler. */
 export async function startGrpcServer(
   handler: WriteHandler,
   host: string,
   port: number,
   credentials: grpc.ServerCredentials,
+  /** Whether the credentials verify client certificates (mutual TLS): only then is a caller named. */
+  verifiesClients: boolean,
 ): Promise<{ port: number; stop: () => Promise<void> }> {
   const server = new grpc.Server({
     "grpc.max_receive_message_length": maxGrpcMessageBytes,
@@ -44,6 +56,7 @@ export async function startGrpcServer(
       callback: grpc.sendUnaryData<WriteToLogResponseWire>,
     ) => {
       const req = call.request;
+      const client = verifiesClients ? clientOf(call) : undefined;
       handler
         .write(
           {
@@ -65,6 +78,7 @@ export async function startGrpcServer(
               ),
               resource: req.target?.resource ?? "",
             },
+            ...(client === undefined ? {} : { client }),
           },
           metadataCarrier(call.metadata),
         )

@@ -47,6 +47,7 @@ const statusByCode: Partial<Record<ErrorCodeType, number>> = {
   [ErrorCode.namespaceNotFound]: 404,
   [ErrorCode.wrongShard]: 421,
   [ErrorCode.targetNotAllowed]: 403,
+  [ErrorCode.clientNotAllowed]: 403,
   [ErrorCode.payloadTooLarge]: 413,
   [ErrorCode.invalidPayload]: 422,
   [ErrorCode.unknownSchema]: 422,

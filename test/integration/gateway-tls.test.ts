@@ -59,6 +59,7 @@ async function certificates(dir: string) {
     "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n",
   );
   await sign("client", "/CN=orders-producer", "extendedKeyUsage=clientAuth\n");
+  await sign("intruder", "/CN=intruder", "extendedKeyUsage=clientAuth\n");
   const file = (name: string) => readFile(join(dir, name));
   return {
     paths: {
@@ -69,6 +70,8 @@ async function certificates(dir: string) {
     ca: await file("ca.pem"),
     clientCert: await file("client.pem"),
     clientKey: await file("client.key"),
+    intruderCert: await file("intruder.pem"),
+    intruderKey: await file("intruder.key"),
   };
 }
 
@@ -99,11 +102,11 @@ describe("gateway over mutual TLS, written to by the SDK", () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it("takes writes from a client with a certificate of the CA, and refuses the others", async (t) => {
-    const { namespace, receiver, startOne, gatewayAddress } = await webhookFixture(
+  it("takes writes from a client with a certificate of the CA that the namespace lists, and refuses the others", async (t) => {
+    const { namespace, receiver, startOne, gatewayAddress, gatewayHttp } = await webhookFixture(
       t,
       "tls",
-      { payload: { subject } },
+      { payload: { subject }, allowedClients: ["orders-producer"] },
       { WAL_SCHEMA_REGISTRY_URL: registry.url, ...certs.paths },
     );
     await startOne();
@@ -137,6 +140,25 @@ describe("gateway over mutual TLS, written to by the SDK", () => {
       );
       client.close();
     }
+    const intruder = new WalProducer<{ orderId: string }>({
+      gateway: gatewayAddress,
+      registryUrl: registry.url,
+      namespace,
+      subject,
+      tls: { ca: certs.ca, cert: certs.intruderCert, key: certs.intruderKey },
+    });
+    t.after(() => intruder.close());
+    await assert.rejects(intruder.write("o-3", { orderId: "o-3" }), {
+      code: "WAL_CLIENT_NOT_ALLOWED",
+      message: /client 'intruder' may not write to namespace/,
+    });
+    const overHttp = await fetch(`${gatewayHttp}/v1/write`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ namespace, key: "o-4", payloadText: "x" }),
+    });
+    assert.equal(overHttp.status, 403);
+    assert.equal(((await overHttp.json()) as { code: string }).code, "WAL_CLIENT_NOT_ALLOWED");
     assert.equal(receiver.calls.length, 1, "nothing else was written");
   });
 
