@@ -110,14 +110,19 @@ describe("gateway over mutual TLS, written to by the SDK", () => {
       { WAL_SCHEMA_REGISTRY_URL: registry.url, ...certs.paths },
     );
     await startOne();
-    const producer = new WalProducer<{ orderId: string }>({
-      gateway: gatewayAddress,
-      registryUrl: registry.url,
-      namespace,
-      subject,
-      tls: { ca: certs.ca, cert: certs.clientCert, key: certs.clientKey },
-    });
-    t.after(() => producer.close());
+    /** A producer presenting the given client certificate. */
+    const producerWith = (cert: Buffer, key: Buffer) => {
+      const producer = new WalProducer<{ orderId: string }>({
+        gateway: gatewayAddress,
+        registryUrl: registry.url,
+        namespace,
+        subject,
+        tls: { ca: certs.ca, cert, key },
+      });
+      t.after(() => producer.close());
+      return producer;
+    };
+    const producer = producerWith(certs.clientCert, certs.clientKey);
     const receipt = await producer.write("o-1", { orderId: "o-1" });
     assert.equal(receipt.attempts, 1);
     await eventually("the entry delivered", 30_000, async () =>
@@ -140,14 +145,7 @@ describe("gateway over mutual TLS, written to by the SDK", () => {
       );
       client.close();
     }
-    const intruder = new WalProducer<{ orderId: string }>({
-      gateway: gatewayAddress,
-      registryUrl: registry.url,
-      namespace,
-      subject,
-      tls: { ca: certs.ca, cert: certs.intruderCert, key: certs.intruderKey },
-    });
-    t.after(() => intruder.close());
+    const intruder = producerWith(certs.intruderCert, certs.intruderKey);
     await assert.rejects(intruder.write("o-3", { orderId: "o-3" }), {
       code: "WAL_CLIENT_NOT_ALLOWED",
       message: /client 'intruder' may not write to namespace/,
