@@ -4,6 +4,7 @@ import type { Kafka } from "kafkajs";
 import { deleteNamespaceTopics } from "../adapters/kafka/index.ts";
 import { RegistryHttp } from "../adapters/schema-registry/index.ts";
 import { WalClient, WalProducer } from "../client/index.ts";
+import { toWireFormat } from "../core/index.ts";
 import { benchNamespacesFile, type SpawnedService, spawnService } from "./spawn.ts";
 import { formatTable, loadRow, loadTableHeader, runLoad } from "./stats.ts";
 
@@ -107,9 +108,7 @@ export async function benchAvro(
       note: "n".repeat(options.noteChars),
     });
     const type = avro.Type.forSchema(orderSchema as avro.Schema);
-    const header = Buffer.alloc(5);
-    header.writeInt32BE(schemaId, 1);
-    const encoded = (i: number) => Buffer.concat([header, type.toBuffer(order(i))]);
+    const encoded = (i: number) => toWireFormat(schemaId, type.toBuffer(order(i)));
     progress(`payload ${encoded(0).length} bytes (schema id ${schemaId})`);
     const rawWrites = (namespace: string) => async (i: number) =>
       (await walClient.write({ namespace, key: `key-${i % 1000}`, payload: encoded(i) }))

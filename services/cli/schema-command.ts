@@ -6,6 +6,7 @@ import { comparisonBase, fileAt, filesAt, historyOf } from "../adapters/git/inde
 import { RegistryHttp } from "../adapters/schema-registry/index.ts";
 import {
   type CompatibilityLevel,
+  type CompatibilityProblem,
   checkCompatibility,
   compatibilityLevels,
   describeError,
@@ -81,6 +82,46 @@ async function earlierVersions(
   return versions;
 }
 
+/** One schema file of `schemas/avro/` with its level and subject. */
+interface LocalSchema {
+  file: string;
+  /** Relative to the repository, for reports. */
+  path: string;
+  level: CompatibilityLevel;
+  subject: string;
+  /** The parsed schema. */
+  schema: unknown;
+}
+
+/** Every schema of `schemas/avro/`, read once, with its level and subject from the levels file. */
+async function localSchemas(dir: string): Promise<{ levels: Levels; schemas: LocalSchema[] }> {
+  const levels = await readLevels(dir);
+  const schemas: LocalSchema[] = [];
+  for (const file of await schemaFiles(dir)) {
+    const path = `${avroFolder}/${file}`;
+    schemas.push({
+      file,
+      path,
+      level: levels.schemas[file] ?? levels.default,
+      subject: subjectOf(levels, file),
+      schema: parseJson(await readFile(join(dir, path), "utf8"), path),
+    });
+  }
+  return { levels, schemas };
+}
+
+/** Adds a schema's verdict (and each problem) to a report; answers whether it broke. */
+function reportCheck(
+  report: string[],
+  path: string,
+  against: string,
+  problems: CompatibilityProblem[],
+): boolean {
+  report.push(`${problems.length === 0 ? "ok    " : "BROKEN"}  ${path} (${against})`);
+  for (const p of problems) report.push(`        ${p.rule}: ${p.reason}`);
+  return problems.length > 0;
+}
+
 /**
  * Compares every Avro schema of `schemas/avro/` with its earlier versions in
  * git (the merge base with `ref`, or every version up to it for transitive
@@ -91,36 +132,29 @@ export async function checkSchemas(
   dir: string,
   ref: string,
 ): Promise<{ report: string[]; broken: boolean }> {
-  const levels = await readLevels(dir);
   const base = await comparisonBase(dir, ref, avroFolder);
-  const files = await schemaFiles(dir);
   if (base === undefined) {
+    // The levels file is checked all the same; the schemas have nothing to be compared with.
+    await readLevels(dir);
     return {
       report: [
-        `no earlier commit to compare with (not a git checkout, or no history); ${files.length} schema(s) not checked`,
+        `no earlier commit to compare with (not a git checkout, or no history); ${(await schemaFiles(dir)).length} schema(s) not checked`,
       ],
       broken: false,
     };
   }
+  const { levels, schemas } = await localSchemas(dir);
   const report: string[] = [];
   let broken = false;
-  for (const file of files) {
-    const path = `${avroFolder}/${file}`;
-    const level = levels.schemas[file] ?? levels.default;
-    const current = parseJson(await readFile(join(dir, path), "utf8"), path);
+  for (const { path, level, schema } of schemas) {
     const problems = checkCompatibility(
-      current,
+      schema,
       await earlierVersions(dir, base, path, level),
       level,
     );
-    if (problems.length === 0) {
-      report.push(`ok      ${path} (${level} against ${base.slice(0, 10)})`);
-      continue;
-    }
-    broken = true;
-    report.push(`BROKEN  ${path} (${level} against ${base.slice(0, 10)})`);
-    for (const p of problems) report.push(`        ${p.rule}: ${p.reason}`);
+    broken = reportCheck(report, path, `${level} against ${base.slice(0, 10)}`, problems) || broken;
   }
+  const files = schemas.map((s) => s.file);
   for (const removed of (await filesAt(dir, base, avroFolder)).filter(
     (f) => f.endsWith(".avsc") && !files.includes(f),
   )) {
@@ -163,24 +197,17 @@ export async function checkSchemasAgainstRegistry(
   dir: string,
   registry: RegistryHttp,
 ): Promise<{ report: string[]; broken: boolean }> {
-  const levels = await readLevels(dir);
   const report: string[] = [];
   let broken = false;
-  for (const file of await schemaFiles(dir)) {
-    const path = `${avroFolder}/${file}`;
-    const level = levels.schemas[file] ?? levels.default;
-    const subject = subjectOf(levels, file);
+  for (const { path, level, subject, schema } of (await localSchemas(dir)).schemas) {
     const earlier = await registryVersions(registry, subject, level);
     if (earlier.length === 0) {
       report.push(`new     ${path} (subject ${subject} is not in the registry yet)`);
       continue;
     }
-    const current = parseJson(await readFile(join(dir, path), "utf8"), path);
-    const problems = checkCompatibility(current, earlier, level);
+    const problems = checkCompatibility(schema, earlier, level);
     const against = `${level} against subject ${subject} in the registry`;
-    report.push(`${problems.length === 0 ? "ok    " : "BROKEN"}  ${path} (${against})`);
-    for (const p of problems) report.push(`        ${p.rule}: ${p.reason}`);
-    broken ||= problems.length > 0;
+    broken = reportCheck(report, path, against, problems) || broken;
     const applied = await registry.level(subject);
     if (applied !== undefined && applied !== level) {
       report.push(
@@ -193,17 +220,11 @@ export async function checkSchemasAgainstRegistry(
 
 /** Publishes every schema under its subject, setting the subject's level first. */
 export async function registerSchemas(dir: string, registry: RegistryHttp): Promise<string[]> {
-  const levels = await readLevels(dir);
   const report: string[] = [];
-  for (const file of await schemaFiles(dir)) {
-    const path = `${avroFolder}/${file}`;
-    const level = levels.schemas[file] ?? levels.default;
-    const subject = subjectOf(levels, file);
-    const text = await readFile(join(dir, path), "utf8");
-    const compact = JSON.stringify(parseJson(text, path));
+  for (const { path, level, subject, schema } of (await localSchemas(dir)).schemas) {
     await registry.setSubjectLevel(subject, level);
     const before = await registry.versions(subject);
-    const id = await registry.register(subject, compact);
+    const id = await registry.register(subject, JSON.stringify(schema));
     const after = await registry.versions(subject);
     report.push(
       after.length > before.length

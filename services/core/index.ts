@@ -44,7 +44,12 @@ export {
   type ProposedChange,
 } from "./namespace-store.ts";
 export { OffsetTracker } from "./offset-tracker.ts";
-export { checkPayload, type PayloadSchema, type PayloadSchemas } from "./payload-schema.ts";
+export {
+  checkPayload,
+  type PayloadSchema,
+  type PayloadSchemas,
+  toWireFormat,
+} from "./payload-schema.ts";
 export { RecentIds } from "./recent-ids.ts";
 export {
   afterFailure,

@@ -20,6 +20,14 @@ export interface PayloadSchemas {
   isUnderSubject(subject: string, id: number): Promise<boolean>;
 }
 
+/** A body in the Confluent wire format: magic byte, the schema id (big-endian), the Avro body. */
+export function toWireFormat(schemaId: number, body: Buffer): Buffer {
+  const header = Buffer.alloc(wireFormatHeaderBytes);
+  header[0] = wireFormatMagicByte;
+  header.writeInt32BE(schemaId, 1);
+  return Buffer.concat([header, body]);
+}
+
 function refused(code: ErrorCode, message: string): WalError {
   return new WalError(code, `payload ${message}`, { field: "payload" });
 }

@@ -41,8 +41,8 @@ export interface RegistryStore {
     schema: string,
     decide: (live: StoredVersion[], levels: ConfiguredLevels) => StoredVersion | undefined,
   ): Promise<Registration>;
-  /** The level set for a subject, or the global one (`null`); undefined when none is set. */
-  compatibility(subject: string | null): Promise<CompatibilityLevel | undefined>;
+  /** The levels set for a subject and globally (`null`: the global one only). */
+  levels(subject: string | null): Promise<ConfiguredLevels>;
   setCompatibility(subject: string | null, level: CompatibilityLevel): Promise<void>;
   /** Removes a subject's own level; answers the one removed. */
   deleteCompatibility(subject: string): Promise<CompatibilityLevel | undefined>;

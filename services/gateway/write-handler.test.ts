@@ -10,6 +10,7 @@ import {
   type NamespaceConfig,
   type PayloadSchemas,
   parseNamespaceConfig,
+  toWireFormat,
   WalError,
   type WriteRequest,
 } from "../core/index.ts";
@@ -106,12 +107,6 @@ class FakeRegistry implements PayloadSchemas {
       throw new WalError(ErrorCode.registryUnavailable, "registry down", { canRetry: true });
     }
   }
-}
-
-function wire(schemaId: number, body: Buffer): Buffer {
-  const header = Buffer.alloc(5);
-  header.writeUInt32BE(schemaId, 1);
-  return Buffer.concat([header, body]);
 }
 
 function request(overrides: Partial<WriteRequest> = {}): WriteRequest {
@@ -398,11 +393,11 @@ describe("WriteHandler", () => {
 
     it("appends a wire-format payload of a schema under the subject", async () => {
       const { appender, handler } = setup();
-      const write = handler.write(events(wire(7, click)), {});
+      const write = handler.write(events(toWireFormat(7, click)), {});
       await flush();
       appender.at(0).resolve();
       assert.equal((await write).durable, "TRUE");
-      assert.deepEqual(decodeEntry(appender.at(0).record.value).payload, wire(7, click));
+      assert.deepEqual(decodeEntry(appender.at(0).record.value).payload, toWireFormat(7, click));
     });
 
     const refusals: Array<[string, Buffer, string, RegExp]> = [
@@ -421,25 +416,25 @@ describe("WriteHandler", () => {
       ["a header cut short", Buffer.from([0, 0, 0]), "WAL_INVALID_PAYLOAD", /wire format/],
       [
         "an unknown schema id",
-        wire(99, click),
+        toWireFormat(99, click),
         "WAL_UNKNOWN_SCHEMA",
         /schema id 99.*does not have/,
       ],
       [
         "a schema of another subject",
-        wire(8, click),
+        toWireFormat(8, click),
         "WAL_SCHEMA_NOT_IN_SUBJECT",
         /schema id 8.*not a version of subject 'events-value'/,
       ],
       [
         "a body that does not decode",
-        wire(7, Buffer.from([0x02, 0x61])),
+        toWireFormat(7, Buffer.from([0x02, 0x61])),
         "WAL_INVALID_PAYLOAD",
         /does not decode with schema id 7/,
       ],
       [
         "trailing bytes",
-        wire(7, Buffer.concat([click, Buffer.from([1])])),
+        toWireFormat(7, Buffer.concat([click, Buffer.from([1])])),
         "WAL_INVALID_PAYLOAD",
         /does not decode/,
       ],
@@ -460,7 +455,7 @@ describe("WriteHandler", () => {
       const registry = new FakeRegistry();
       registry.available = false;
       const { appender, handler } = setup({ payloadSchemas: registry });
-      const result = await handler.write(events(wire(7, click)), {});
+      const result = await handler.write(events(toWireFormat(7, click)), {});
       assert.equal(result.durable, "FALSE");
       assert.equal(result.code, "WAL_REGISTRY_UNAVAILABLE");
       assert.equal(appender.appends.length, 0);

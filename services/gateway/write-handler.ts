@@ -102,10 +102,12 @@ export class WriteHandler {
   private async append(request: WriteRequest, tagSpan: (id: string) => void): Promise<WriteResult> {
     let id = "";
     try {
-      const entry = buildEntry(request, this.findNamespace, Date.now());
+      // Looked up once: the same config validates the write and checks its payload.
+      const ns = this.findNamespace(request.namespace);
+      const entry = buildEntry(request, () => ns, Date.now());
       id = entry.id;
       tagSpan(id);
-      const subject = this.findNamespace(entry.namespace)?.payload?.subject;
+      const subject = ns?.payload?.subject;
       // A delete needs no value: an empty payload of a DELETE is the one exception to the schema.
       const valueless = entry.target.operation === "DELETE" && entry.payload.length === 0;
       if (subject !== undefined && !valueless) {

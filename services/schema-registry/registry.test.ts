@@ -20,7 +20,7 @@ import { RegistryError } from "./registry-error.ts";
 class MemoryStore implements RegistryStore {
   readonly schemas: string[] = [];
   readonly rows: StoredVersion[] = [];
-  readonly levels = new Map<string, CompatibilityLevel>();
+  readonly configured = new Map<string, CompatibilityLevel>();
 
   async subjects(includeDeleted: boolean) {
     return [
@@ -42,10 +42,7 @@ class MemoryStore implements RegistryStore {
     decide: (live: StoredVersion[], levels: ConfiguredLevels) => StoredVersion | undefined,
   ): Promise<Registration> {
     const live = await this.versions(subject, false);
-    const existing = decide(live, {
-      subject: this.levels.get(subject),
-      global: this.levels.get(""),
-    });
+    const existing = decide(live, await this.levels(subject));
     if (existing !== undefined) return { id: existing.id, version: existing.version };
     if (!this.schemas.includes(schema)) this.schemas.push(schema);
     const id = this.schemas.indexOf(schema) + 1;
@@ -54,15 +51,18 @@ class MemoryStore implements RegistryStore {
     this.rows.push({ subject, version, id, schema, deleted: false });
     return { id, version };
   }
-  async compatibility(subject: string | null) {
-    return this.levels.get(subject ?? "");
+  async levels(subject: string | null) {
+    return {
+      subject: subject === null ? undefined : this.configured.get(subject),
+      global: this.configured.get(""),
+    };
   }
   async setCompatibility(subject: string | null, level: CompatibilityLevel) {
-    this.levels.set(subject ?? "", level);
+    this.configured.set(subject ?? "", level);
   }
   async deleteCompatibility(subject: string) {
-    const level = this.levels.get(subject);
-    this.levels.delete(subject);
+    const level = this.configured.get(subject);
+    this.configured.delete(subject);
     return level;
   }
   async softDelete(subject: string, version: number | undefined) {

@@ -234,7 +234,7 @@ export class SchemaRegistryService {
   }
 
   async globalLevel(): Promise<CompatibilityLevel> {
-    return effective({ subject: undefined, global: await this.store.compatibility(null) });
+    return effective(await this.store.levels(null));
   }
 
   setGlobalLevel(value: unknown): Promise<CompatibilityLevel> {
@@ -244,9 +244,8 @@ export class SchemaRegistryService {
 
   /** The subject's own level; with `defaultToGlobal` the level that applies to it. */
   async subjectLevel(subject: string, defaultToGlobal: boolean): Promise<CompatibilityLevel> {
-    const own = await this.store.compatibility(subject);
-    if (own !== undefined) return own;
-    if (defaultToGlobal) return this.globalLevel();
+    const levels = await this.store.levels(subject);
+    if (levels.subject !== undefined || defaultToGlobal) return effective(levels);
     throw new RegistryError(
       RegistryErrorCode.subjectLevelCompatibilityNotConfigured,
       `Subject '${subject}' does not have subject-level compatibility configured; ask with ?defaultToGlobal=true for the level that applies, or set one with PUT /config/${subject}`,
@@ -310,11 +309,7 @@ export class SchemaRegistryService {
   }
 
   private async effectiveLevel(subject: string): Promise<CompatibilityLevel> {
-    const [own, global] = await Promise.all([
-      this.store.compatibility(subject),
-      this.store.compatibility(null),
-    ]);
-    return effective({ subject: own, global });
+    return effective(await this.store.levels(subject));
   }
 
   private async existingVersions(

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { SchemaRegistry } from "@kafkajs/confluent-schema-registry";
 import { WalProducer } from "../../services/client/index.ts";
-import { topicNames } from "../../services/core/index.ts";
+import { topicNames, toWireFormat } from "../../services/core/index.ts";
 import { readTopic } from "../support/kafka.ts";
 import {
   avro,
@@ -107,11 +107,6 @@ describe("Avro payloads: the gateway checks them against the registry, the SDK w
   it("refuses each bad payload with its own code and reason, and writes none of them", async (t) => {
     const { namespace, client: wal, gatewayHttp } = await fixture(t);
     const good = await client.encode(v2, { orderId: "o-3", amountCents: 1, note: null });
-    const withId = (id: number, body: Buffer) => {
-      const header = Buffer.alloc(5);
-      header.writeUInt32BE(id, 1);
-      return Buffer.concat([header, body]);
-    };
     const refusals: Array<[string, Buffer, string, RegExp]> = [
       [
         "plain JSON",
@@ -121,7 +116,7 @@ describe("Avro payloads: the gateway checks them against the registry, the SDK w
       ],
       [
         "an unknown schema id",
-        withId(987_654, good.subarray(5)),
+        toWireFormat(987_654, good.subarray(5)),
         "WAL_UNKNOWN_SCHEMA",
         /schema id 987654/,
       ],
@@ -133,7 +128,7 @@ describe("Avro payloads: the gateway checks them against the registry, the SDK w
       ],
       [
         "a body that does not decode",
-        withId(v2, Buffer.from([0x09])),
+        toWireFormat(v2, Buffer.from([0x09])),
         "WAL_INVALID_PAYLOAD",
         /does not decode with schema id/,
       ],

@@ -140,14 +140,9 @@ export class PostgresRegistryStore implements RegistryStore {
     };
   }
 
-  compatibility(subject: string | null): Promise<CompatibilityLevel | undefined> {
-    return this.run(async (client) => {
-      const { rows } = await client.query<{ compatibility: CompatibilityLevel }>(
-        "SELECT compatibility FROM registry_config WHERE subject = $1",
-        [subject ?? globalRow],
-      );
-      return rows[0]?.compatibility;
-    });
+  async levels(subject: string | null): Promise<ConfiguredLevels> {
+    const levels = await this.run((client) => this.levelsWith(client, subject ?? globalRow));
+    return subject === null ? { subject: undefined, global: levels.global } : levels;
   }
 
   setCompatibility(subject: string | null, level: CompatibilityLevel): Promise<void> {
