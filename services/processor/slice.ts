@@ -514,6 +514,7 @@ export class Slice {
 
   private deadLetter(work: Work, reason: string, message: string): void {
     const { entry } = work;
+    this.options.metrics.deadLettered(entry.namespace, reason);
     if (this.live.has(entry.key, work.logOffset)) {
       this.changeChain(work, entry.key, work.logOffset, undefined);
     }

@@ -34,13 +34,16 @@ describe("DLQ tools: list, show, redrive with dry run and audit", () => {
     const file = await writeNamespacesFile([config]);
     const schema = await createSchema("dlq");
     const metricsPort = await freePort();
+    const processorMetricsPort = await freePort();
     const controlPlane = WalProcess.start(["control-plane", "--port", "0"], {
       WAL_DATABASE_URL: schema.url,
       WAL_ADMIN_TOKEN: adminToken,
       WAL_METRICS_PORT: String(metricsPort),
     });
     const gateway = await startGateway(file.path);
-    const processor = await startProcessor(file.path, 1);
+    const processor = await startProcessor(file.path, 1, {
+      WAL_METRICS_PORT: String(processorMetricsPort),
+    });
     const client = new WalClient(gateway.grpc);
     t.after(async () => {
       client.close();
@@ -98,6 +101,18 @@ describe("DLQ tools: list, show, redrive with dry run and audit", () => {
     };
     await eventually("the DLQ depth gauge counts the poison", 30_000, async () =>
       (await scrapeDepth()) === "1" ? true : undefined,
+    );
+
+    const processorMetrics = await (
+      await fetch(`http://127.0.0.1:${processorMetricsPort}/metrics`)
+    ).text();
+    assert.match(
+      processorMetrics,
+      new RegExp(
+        `^wal_dead_letters_total\\{(?=[^}]*namespace="${namespace}")(?=[^}]*reason="WAL_RETRIES_EXHAUSTED")[^}]*\\} 1$`,
+        "m",
+      ),
+      "the processor counts the entry it dead-lettered",
     );
 
     const shown = await wal<ListedDeadLetter[]>(["dlq", "show", namespace, poison]);
