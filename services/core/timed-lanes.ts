@@ -14,7 +14,8 @@ interface Lane<T> {
  */
 export class TimedLanes<T> {
   private readonly lanes = new Map<string, Lane<T>>();
-  private readonly waitingForSlot: string[] = [];
+  /** Lanes due but without a slot, in the order they asked (a Set keeps insertion order). */
+  private readonly waitingForSlot = new Set<string>();
   private running = 0;
   private outstanding = 0;
   private idleWaiters: (() => void)[] = [];
@@ -54,7 +55,7 @@ export class TimedLanes<T> {
     for (const state of this.lanes.values()) clearTimeout(state.timer);
     const stillRunning = [...this.lanes.values()].filter((s) => s.running).length;
     this.lanes.clear();
-    this.waitingForSlot.length = 0;
+    this.waitingForSlot.clear();
     this.outstanding = stillRunning;
     return this.idle();
   }
@@ -84,7 +85,7 @@ export class TimedLanes<T> {
       return;
     }
     if (this.running >= this.maxRunning) {
-      if (!this.waitingForSlot.includes(lane)) this.waitingForSlot.push(lane);
+      this.waitingForSlot.add(lane);
       return;
     }
     state.running = true;
@@ -98,8 +99,10 @@ export class TimedLanes<T> {
         if (!this.closed) {
           state.items.shift();
           this.pump(lane);
-          while (this.running < this.maxRunning && this.waitingForSlot.length > 0) {
-            this.pump(this.waitingForSlot.shift() as string);
+          for (const waiting of this.waitingForSlot) {
+            if (this.running >= this.maxRunning) break;
+            this.waitingForSlot.delete(waiting);
+            this.pump(waiting);
           }
         }
         if (this.outstanding === 0) {

@@ -409,9 +409,7 @@ export class Slice {
    */
   private park(ns: NamespaceConfig, work: Work): void {
     const behind = this.live.behindHead(work.entry.key, work.logOffset) ?? 0;
-    const now = Date.now();
-    const recheck = now + parkRecheckMs;
-    this.wait(ns, work, Math.max(behind, work.notBeforeMs, recheck), now);
+    this.wait(ns, work, Math.max(behind, work.notBeforeMs, Date.now() + parkRecheckMs));
   }
 
   /**
@@ -420,15 +418,7 @@ export class Slice {
    * after everything before the record is done), not now, so a copy held
    * back behind earlier records never overshoots its due time.
    */
-  private wait(
-    ns: NamespaceConfig,
-    work: Work,
-    notBeforeMs: number,
-    now = Date.now(),
-    retry = false,
-  ): void {
-    const plan = this.plan(ns, notBeforeMs, now);
-    if (retry) this.options.metrics.retried(ns.name, plan.kind === "hop" ? plan.tier : 1);
+  private wait(ns: NamespaceConfig, work: Work, notBeforeMs: number): void {
     if (ns.delivery.ordering === "strict") {
       this.changeChain(work, work.entry.key, work.logOffset, notBeforeMs);
     }
@@ -506,7 +496,9 @@ export class Slice {
           this.deadLetter(work, outcome.reason, outcome.message);
           return;
         }
-        this.wait(latest, work, outcome.notBeforeMs, now, true);
+        const plan = this.plan(latest, outcome.notBeforeMs, now);
+        metrics.retried(latest.name, plan.kind === "hop" ? plan.tier : 1);
+        this.wait(latest, work, outcome.notBeforeMs);
         return;
       }
     }

@@ -83,10 +83,7 @@ export class SliceProducer {
       let transaction: Transaction | undefined;
       try {
         transaction = await producer.transaction();
-        const byTopic = new Map<string, SliceOutput[]>();
-        for (const output of outputs) {
-          byTopic.set(output.topic, [...(byTopic.get(output.topic) ?? []), output]);
-        }
+        const byTopic = byTopicOf(outputs);
         if (byTopic.size > 0) {
           await transaction.sendBatch({
             topicMessages: [...byTopic].map(([topic, records]) => ({
@@ -114,16 +111,13 @@ export class SliceProducer {
   }
 
   private async sendOffsets(transaction: Transaction, offsets: SliceOffset[]): Promise<void> {
-    const byTopic = new Map<string, { partition: number; offset: string }[]>();
-    for (const o of offsets) {
-      byTopic.set(o.topic, [
-        ...(byTopic.get(o.topic) ?? []),
-        { partition: o.partition, offset: o.offset },
-      ]);
-    }
+    const byTopic = byTopicOf(offsets);
     const request = {
       consumerGroupId: this.groupId,
-      topics: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })),
+      topics: [...byTopic].map(([topic, partitions]) => ({
+        topic,
+        partitions: partitions.map(({ partition, offset }) => ({ partition, offset })),
+      })),
     };
     // kafkajs does not retry AddOffsetsToTxn when the coordinator is still finishing the
     // previous transaction (CONCURRENT_TRANSACTIONS); it clears within milliseconds.
@@ -160,4 +154,15 @@ export class SliceProducer {
     this.queue = run.catch(() => undefined);
     return run;
   }
+}
+
+/** Groups items by their topic, keeping their order within each. */
+function byTopicOf<T extends { topic: string }>(items: readonly T[]): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const group = groups.get(item.topic);
+    if (group === undefined) groups.set(item.topic, [item]);
+    else group.push(item);
+  }
+  return groups;
 }
