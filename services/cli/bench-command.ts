@@ -19,7 +19,7 @@ import { failAndExit } from "./run-service.ts";
 
 function positiveInts(flag: string, value: string): number[] {
   const numbers = value.split(",").map((v) => Number(v.trim()));
-  if (numbers.length === 0 || numbers.some((n) => !Number.isInteger(n) || n < 1)) {
+  if (numbers.some((n) => !Number.isInteger(n) || n < 1)) {
     throw new Error(`${flag} must be positive integers separated by commas, got '${value}'`);
   }
   return numbers;
@@ -27,12 +27,22 @@ function positiveInts(flag: string, value: string): number[] {
 
 function durations(flag: string, value: string): number[] {
   const parsed = value.split(",").map((v) => parseDuration(v));
-  if (parsed.length === 0 || parsed.some((ms) => ms === undefined || ms < 1)) {
+  if (parsed.some((ms) => ms === undefined || ms < 1)) {
     throw new Error(
       `${flag} must be durations such as 500ms, 5s, 1m separated by commas, got '${value}'`,
     );
   }
   return parsed as number[];
+}
+
+/** The first of a list of positive integers (split always yields one). */
+function positiveInt(flag: string, value: string | undefined): number {
+  return positiveInts(flag, value ?? "")[0] as number;
+}
+
+/** The first of a list of durations (split always yields one). */
+function duration(flag: string, value: string | undefined): number {
+  return durations(flag, value ?? "")[0] as number;
 }
 
 /** Runs a benchmark against Kafka: its progress goes to stderr, its table to stdout. */
@@ -75,17 +85,17 @@ export function registerBenchCommand(program: Command): void {
       .option("--partitions <n>", "partitions of both topics", "6")
       .action((options: Record<string, string>) =>
         runKafkaBench(options, (kafka, kafkaBrokers, progress) => {
-          const [writes] = positiveInts("--writes", options.writes ?? "");
-          const [payloadBytes] = positiveInts("--payload-bytes", options.payloadBytes ?? "");
-          const [partitions] = positiveInts("--partitions", options.partitions ?? "");
+          const writes = positiveInt("--writes", options.writes);
+          const payloadBytes = positiveInt("--payload-bytes", options.payloadBytes);
+          const partitions = positiveInt("--partitions", options.partitions);
           return benchWrite(
             {
               kafka,
               kafkaBrokers,
               concurrencies: positiveInts("--concurrency", options.concurrency ?? ""),
-              writesPerLevel: writes as number,
-              payloadBytes: payloadBytes as number,
-              partitions: partitions as number,
+              writesPerLevel: writes,
+              payloadBytes,
+              partitions,
             },
             progress,
           );
@@ -110,9 +120,9 @@ export function registerBenchCommand(program: Command): void {
       .option("--partitions <n>", "partitions of both namespaces", "6")
       .action((options: Record<string, string>) =>
         runKafkaBench(options, (kafka, kafkaBrokers, progress) => {
-          const [writes] = positiveInts("--writes", options.writes ?? "");
-          const [noteChars] = positiveInts("--note-chars", options.noteChars ?? "");
-          const [partitions] = positiveInts("--partitions", options.partitions ?? "");
+          const writes = positiveInt("--writes", options.writes);
+          const noteChars = positiveInt("--note-chars", options.noteChars);
+          const partitions = positiveInt("--partitions", options.partitions);
           const { databaseUrl } = readSettings(options, ["databaseUrl"]);
           return benchAvro(
             {
@@ -120,9 +130,9 @@ export function registerBenchCommand(program: Command): void {
               kafkaBrokers,
               databaseUrl,
               concurrencies: positiveInts("--concurrency", options.concurrency ?? ""),
-              writesPerLevel: writes as number,
-              noteChars: noteChars as number,
-              partitions: partitions as number,
+              writesPerLevel: writes,
+              noteChars,
+              partitions,
             },
             progress,
           );
@@ -145,11 +155,11 @@ export function registerBenchCommand(program: Command): void {
       .option("--redis-url <url>", "Redis for BullMQ", "redis://127.0.0.1:6379")
       .action((options: Record<string, string>) =>
         runKafkaBench(options, (kafka, kafkaBrokers, progress) => {
-          const [entries] = positiveInts("--entries", options.entries ?? "");
-          const [concurrency] = positiveInts("--concurrency", options.concurrency ?? "");
-          const [minDelayMs] = durations("--min-delay", options.minDelay ?? "");
-          const [maxDelayMs] = durations("--max-delay", options.maxDelay ?? "");
-          if ((maxDelayMs as number) < (minDelayMs as number)) {
+          const entries = positiveInt("--entries", options.entries);
+          const concurrency = positiveInt("--concurrency", options.concurrency);
+          const minDelayMs = duration("--min-delay", options.minDelay);
+          const maxDelayMs = duration("--max-delay", options.maxDelay);
+          if (maxDelayMs < minDelayMs) {
             throw new Error("--max-delay cannot be shorter than --min-delay");
           }
           const redis = spawnSync("bash", [redisScript, "start"], { stdio: "inherit" });
@@ -159,11 +169,11 @@ export function registerBenchCommand(program: Command): void {
               kafka,
               kafkaBrokers,
               redisUrl: options.redisUrl ?? "",
-              entries: entries as number,
-              minDelayMs: minDelayMs as number,
-              maxDelayMs: maxDelayMs as number,
+              entries,
+              minDelayMs: minDelayMs,
+              maxDelayMs: maxDelayMs,
               tiersMs: durations("--tiers", options.tiers ?? ""),
-              concurrency: concurrency as number,
+              concurrency,
             },
             progress,
           );
@@ -182,7 +192,7 @@ export function registerBenchCommand(program: Command): void {
       .action(async (options: Record<string, string>) => {
         try {
           const { natsUrl, databaseUrl } = readSettings(options, ["natsUrl", "databaseUrl"]);
-          const [changes] = positiveInts("--changes", options.changes ?? "");
+          const changes = positiveInt("--changes", options.changes);
           const logger = createLogger("bench", "warn");
           const { store } = await PostgresNamespaceStore.open(databaseUrl, logger);
           const publisher = createNamespaceChangePublisher({ url: natsUrl, name: "wal-bench" });
@@ -198,7 +208,7 @@ export function registerBenchCommand(program: Command): void {
                   targets: { cache: { type: "memcached", servers: "127.0.0.1:11211" } },
                   defaultTarget: "cache",
                 },
-                changes: changes as number,
+                changes,
               });
               latencies.sort((a, b) => a - b);
               const ms = (p: number) => percentile(latencies, p).toFixed(2);

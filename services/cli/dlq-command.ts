@@ -1,7 +1,7 @@
 import { type Command, Option } from "commander";
 import type { DeadLetterQuery } from "../control-plane/index.ts";
-import { ErrorCode, WalError } from "../core/index.ts";
 import { answer, type ClientOptions, clientFrom, withClientOptions } from "./namespaces-command.ts";
+import { positiveNumber } from "./option-values.ts";
 
 interface FilterOptions {
   id?: string[];
@@ -28,20 +28,6 @@ function filterFrom(options: FilterOptions): DeadLetterQuery {
     ...(options.from === undefined ? {} : { from: options.from }),
     ...(options.to === undefined ? {} : { to: options.to }),
   };
-}
-
-function positiveNumber(value: string, flag: string): number {
-  const parsed = Number(value);
-  if (!Number.isFinite(parsed) || parsed <= 0) {
-    throw new WalError(
-      ErrorCode.invalidArgument,
-      `${flag} must be a positive number, got '${value}'`,
-      {
-        field: flag,
-      },
-    );
-  }
-  return parsed;
 }
 
 export function registerDlqCommand(program: Command): void {

@@ -4,6 +4,7 @@ import { addSettings, readSettings } from "../config/index.ts";
 import { ErrorCode, WalError } from "../core/index.ts";
 import { createLogger } from "../observability/index.ts";
 import { parseStartOffsets, replayLog } from "../replay/index.ts";
+import { positiveNumber } from "./option-values.ts";
 import { failAndExit } from "./run-service.ts";
 import { openNamespaceSource, sourceSettings } from "./service-commands.ts";
 
@@ -38,16 +39,7 @@ export function registerReplayCommand(program: Command): void {
         const logger = createLogger("replay", "warn");
         try {
           const settings = readSettings(options, ["kafkaBrokers", ...sourceSettings]);
-          const rate = Number(options.rate);
-          if (!Number.isFinite(rate) || rate <= 0) {
-            throw new WalError(
-              ErrorCode.invalidArgument,
-              `--rate must be a positive number, got '${options.rate}'`,
-              {
-                field: "--rate",
-              },
-            );
-          }
+          const rate = positiveNumber(options.rate, "--rate");
           if ((options.fromTime === undefined) === (options.fromOffset === undefined)) {
             throw new WalError(
               ErrorCode.invalidArgument,
