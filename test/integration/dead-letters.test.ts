@@ -5,6 +5,7 @@ import { WalClient } from "../../services/client/index.ts";
 import { type NamespaceConfigInput, topicNames } from "../../services/core/index.ts";
 import type { ListedDeadLetter, RedriveResult } from "../../services/dead-letters/index.ts";
 import { dropNamespace, testKafka } from "../support/kafka.ts";
+import { webhookNamespace } from "../support/namespaces.ts";
 import { createSchema } from "../support/postgres.ts";
 import { eventually, freePort, uniqueName } from "../support/servers.ts";
 import {
@@ -25,10 +26,7 @@ describe("DLQ tools: list, show, redrive with dry run and audit", () => {
     let fixed = false;
     receiver.refuse = (call) => (call.body === "poison" && !fixed ? 500 : undefined);
     const config: NamespaceConfigInput = {
-      name: namespace,
-      partitions: 2,
-      targets: { hook: { type: "webhook", url: receiver.url } },
-      defaultTarget: "hook",
+      ...webhookNamespace(namespace, receiver.url, 2),
       retry: { tiers: ["200ms"], jitter: false, inPlaceAttempts: 1, maxAttempts: 3 },
     };
     const file = await writeNamespacesFile([config]);

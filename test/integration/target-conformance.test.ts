@@ -23,7 +23,13 @@ import {
   walHeaders,
 } from "../../services/core/index.ts";
 import { deleteTopicsAndGroups, testKafka } from "../support/kafka.ts";
-import { eventually, kafkaBrokers, memcachedServers, uniqueName } from "../support/servers.ts";
+import {
+  eventually,
+  freePort,
+  kafkaBrokers,
+  memcachedServers,
+  uniqueName,
+} from "../support/servers.ts";
 import { WebhookReceiver } from "../support/webhook-receiver.ts";
 
 const silent = pino({ level: "silent" });
@@ -106,15 +112,6 @@ function isTargetFailure(
     assert.equal((error as { retryAfterMs?: unknown }).retryAfterMs, retryAfterMs);
   }
   return true;
-}
-
-/** A loopback port that nothing listens on. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 /** Waits until `read` shows `expected` (a payload, or null for "deleted"). */

@@ -7,7 +7,6 @@ export const kafkaBrokers = (process.env.WAL_KAFKA_BROKERS ?? "127.0.0.1:9092").
 export const memcachedServers = process.env.WAL_MEMCACHED_SERVERS ?? "127.0.0.1:11211";
 export const databaseUrl = process.env.WAL_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/wal";
 
-/** A name no other test (or earlier run) uses: tests never share topics, groups or namespaces. */
 /** A port nothing listens on: bound by the OS, then released. */
 export async function freePort(): Promise<number> {
   const server = createServer();
@@ -17,6 +16,7 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
+/** A name no other test (or earlier run) uses: tests never share topics, groups or namespaces. */
 export function uniqueName(prefix: string): string {
   return `${prefix}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
 }

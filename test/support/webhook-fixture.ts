@@ -2,6 +2,7 @@ import type { TestContext } from "node:test";
 import { WalClient } from "../../services/client/index.ts";
 import type { NamespaceConfigInput } from "../../services/core/index.ts";
 import { dropNamespace } from "./kafka.ts";
+import { webhookNamespace } from "./namespaces.ts";
 import { uniqueName } from "./servers.ts";
 import {
   startGateway,
@@ -27,13 +28,7 @@ export async function webhookFixture(
   const namespace = uniqueName(prefix);
   const receiver = await WebhookReceiver.start();
   const file = await writeNamespacesFile([
-    {
-      name: namespace,
-      partitions: 3,
-      targets: { hook: { type: "webhook", url: receiver.url } },
-      defaultTarget: "hook",
-      ...overrides,
-    },
+    { ...webhookNamespace(namespace, receiver.url, 3), ...overrides },
   ]);
   const gateway = await startGateway(file.path, gatewayEnv);
   const client = new WalClient(gateway.grpc);
