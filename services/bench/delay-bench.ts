@@ -1,5 +1,6 @@
-import { createServer, type IncomingMessage } from "node:http";
+import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
+import { text } from "node:stream/consumers";
 import type { Kafka } from "kafkajs";
 import { deleteNamespaceTopics } from "../adapters/kafka/index.ts";
 import { WalClient } from "../client/index.ts";
@@ -74,12 +75,6 @@ function rowsOf(
   });
 }
 
-async function readBody(request: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of request) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString("utf8");
-}
-
 /**
  * Delayed delivery lateness (arrival minus due time) of WAL against BullMQ
  * delayed jobs, for the same delays, one system after the other on the same
@@ -97,7 +92,7 @@ export async function benchDelay(
   const arrivals = new Map<number, number>();
   const receiver = createServer((request, response) => {
     const at = Date.now();
-    void readBody(request).then((body) => {
+    void text(request).then((body) => {
       const index = Number(body);
       if (!arrivals.has(index)) arrivals.set(index, at);
       response.writeHead(204).end();

@@ -55,7 +55,6 @@ export {
   afterFailure,
   type Failure,
   type FailureOutcome,
-  maxRetryDelayMs,
   planWait,
   type Wait,
 } from "./retry-policy.ts";

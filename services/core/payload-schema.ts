@@ -1,4 +1,4 @@
-import { ErrorCode, WalError } from "./errors.ts";
+import { describeError, ErrorCode, WalError } from "./errors.ts";
 
 /** Byte 0 of a payload in the Confluent wire format; bytes 1–4 are the schema id (big-endian). */
 const wireFormatMagicByte = 0;
@@ -73,7 +73,7 @@ export async function checkPayload(
   } catch (error) {
     throw refused(
       ErrorCode.invalidPayload,
-      `does not decode with schema id ${schemaId} of subject '${subject}': ${error instanceof Error ? error.message : String(error)}. Encode the value with that schema`,
+      `does not decode with schema id ${schemaId} of subject '${subject}': ${describeError(error)}. Encode the value with that schema`,
     );
   }
 }

@@ -2,7 +2,7 @@ import { ErrorCode } from "./errors.ts";
 import type { RetryPolicy } from "./namespace-config.ts";
 
 /** The longest single retry delay, whatever the multiplier or a target asks. */
-export const maxRetryDelayMs = 86_400_000;
+const maxRetryDelayMs = 86_400_000;
 
 export interface Failure {
   code: string;

@@ -1,5 +1,5 @@
 import avro from "avsc";
-import { ErrorCode, WalError } from "./errors.ts";
+import { describeError, ErrorCode, WalError } from "./errors.ts";
 
 /** Compatibility levels, as the Confluent Schema Registry names them. */
 export const compatibilityLevels = [
@@ -34,7 +34,7 @@ function parseAvroSchema(schema: unknown, what: string): avro.Type {
   } catch (cause) {
     throw new WalError(
       ErrorCode.invalidArgument,
-      `${what} is not a valid Avro schema: ${cause instanceof Error ? cause.message : String(cause)}`,
+      `${what} is not a valid Avro schema: ${describeError(cause)}`,
       { cause, field: "schema" },
     );
   }
@@ -45,7 +45,7 @@ function cannotRead(reader: avro.Type, writer: avro.Type): string | undefined {
     reader.createResolver(writer);
     return undefined;
   } catch (error) {
-    return error instanceof Error ? error.message : String(error);
+    return describeError(error);
   }
 }
 

@@ -100,7 +100,7 @@ export async function replayLog(request: ReplayRequest): Promise<ReplayResult> {
             return;
           } catch (error) {
             lastError = error;
-            await sleep(100 * attempt);
+            if (attempt < attemptsPerEntry) await sleep(100 * attempt);
           }
         }
         result.failed.push({

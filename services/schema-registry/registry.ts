@@ -5,6 +5,7 @@ import {
   type ConfiguredLevels,
   checkCompatibility,
   compatibilityLevels,
+  describeError,
   type Registration,
   type RegistryStore,
   type StoredVersion,
@@ -107,7 +108,7 @@ export function canonicalSchema(submission: SchemaSubmission): string {
   } catch (error) {
     throw new RegistryError(
       RegistryErrorCode.invalidSchema,
-      `Invalid schema: ${error instanceof Error ? error.message : String(error)}`,
+      `Invalid schema: ${describeError(error)}`,
     );
   }
   return JSON.stringify(sortedKeys(parsed));
