@@ -194,8 +194,7 @@ async function countDeadLetters(
   const count = async () => {
     const counted = new Map<string, number>();
     for (const { name } of await store.list()) {
-      const letters = await deadLetters.list(name, {});
-      counted.set(name, letters.filter((l) => !l.redriven).length);
+      counted.set(name, await deadLetters.waiting(name));
     }
     depths = counted;
     countedAt = Date.now();

@@ -72,21 +72,30 @@ export class DeadLetterService {
 
   async list(namespace: string, filter: DeadLetterFilter): Promise<ListedDeadLetter[]> {
     await this.options.requireNamespace(namespace);
-    const [records, redriven] = await Promise.all([
-      this.read(namespace),
-      this.options.audit.redriven(namespace),
-    ]);
+    const { records, redriven } = await this.load(namespace);
     return records
       .filter(({ letter }) => matchesFilter(letter, filter))
       .map(({ letter }) => ({ ...letter, redriven: redriven.has(redriveToken(letter)) }));
   }
 
-  async redrive(namespace: string, request: RedriveRequest): Promise<RedriveResult> {
-    await this.options.requireNamespace(namespace);
+  /** DLQ entries of a namespace the caller knows exists that were not redriven (the depth gauge). */
+  async waiting(namespace: string): Promise<number> {
+    const { records, redriven } = await this.load(namespace);
+    return records.filter(({ letter }) => !redriven.has(redriveToken(letter))).length;
+  }
+
+  /** The namespace's DLQ records and the redrive tokens of those already redriven. */
+  private async load(namespace: string) {
     const [records, redriven] = await Promise.all([
       this.read(namespace),
       this.options.audit.redriven(namespace),
     ]);
+    return { records, redriven };
+  }
+
+  async redrive(namespace: string, request: RedriveRequest): Promise<RedriveResult> {
+    await this.options.requireNamespace(namespace);
+    const { records, redriven } = await this.load(namespace);
     const matched = records.filter(({ letter }) => matchesFilter(letter, request.filter));
     const chosen = matched.filter(
       ({ letter }) => request.includeRedriven || !redriven.has(redriveToken(letter)),
